@@ -190,20 +190,15 @@ def build_turns(
 
     Args:
         words: words with speakers assigned (``None`` = unassigned).
-        regions: exclusive speaker regions; a region that contains no assigned word of its
-            speaker still makes (or extends) a turn, with no text.
+        regions: exclusive speaker regions; they extend their speaker's turns to the
+            speech the diarization found, and a region without words still makes a turn
+            (with no text).
         roles: speaker id -> role.
     """
     items: list[tuple[float, float, Optional[str], str]] = [
         (w.start, w.end, w.speaker, w.text) for w in words
     ]
-    for seg in regions:
-        has_word = any(
-            w.speaker == seg.speaker and _overlap(w.start, w.end, seg.start, seg.end) > 0
-            for w in words
-        )
-        if not has_word:
-            items.append((seg.start, seg.end, seg.speaker, ""))
+    items += [(seg.start, seg.end, seg.speaker, "") for seg in regions]
     items.sort(key=lambda it: (it[0], it[1]))
 
     turns: list[Turn] = []

@@ -95,6 +95,16 @@ class AnalysisOptions:
         }
 
 
+_LOADED: dict[tuple, object] = {}
+
+
+def _cached(key: tuple, load):
+    """Models are loaded once per process and options (batch runs and tests reuse them)."""
+    if key not in _LOADED:
+        _LOADED[key] = load()
+    return _LOADED[key]
+
+
 class Analyzer:
     """Holds the loaded models; :meth:`run` analyses one recording."""
 
@@ -111,9 +121,15 @@ class Analyzer:
         t0 = time.perf_counter()
         o = self.options
         if self._asr is None:
-            self._asr = load_engine(o.asr_backend, model=o.asr_model, threads=o.threads, beam_size=o.beam_size)
+            self._asr = _cached(
+                ("asr", o.asr_backend, o.asr_model, o.threads, o.beam_size),
+                lambda: load_engine(o.asr_backend, model=o.asr_model, threads=o.threads, beam_size=o.beam_size),
+            )
         if self._diarizer is None:
-            self._diarizer = Diarizer(pipeline=o.diarization_pipeline, token=o.hf_token, threads=o.threads)
+            self._diarizer = _cached(
+                ("diarization", o.diarization_pipeline, o.threads),
+                lambda: Diarizer(pipeline=o.diarization_pipeline, token=o.hf_token, threads=o.threads),
+            )
         self.load_s += time.perf_counter() - t0
 
     def run(self, path: str | Path) -> Result:

@@ -67,8 +67,8 @@ def render_srt(result: Result) -> str:
     out = []
     for i, t in enumerate(_spoken_turns(result), 1):
         out += [str(i), f"{_clock(t.start, ',')} --> {_clock(max(t.end, t.start + 0.001), ',')}",
-                f"{speaker_label(t)}: {t.text}", ""]
-    return "\n".join(out) + ("\n" if not out else "")
+                f"{speaker_label(t)}: {t.text.replace('-->', '->')}", ""]
+    return "\n".join(out)
 
 
 def rttm_uri(name: str) -> str:

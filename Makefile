@@ -1,0 +1,38 @@
+# attunement: set-up, demo and tests. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.attune-installed
+
+.PHONY: demo test setup system-deps benchmark clean
+
+demo: setup
+	$(BIN)/attune analyze samples/consultation.flac -o samples/consultation.attune
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+setup: system-deps $(STAMP)
+
+# ffmpeg (decoding libraries for torchcodec, and the ffmpeg program the tests use to make
+# mp3/m4a/ogg/webm/mp4 copies of the sample). Installed with apt when it is missing and
+# apt is available; otherwise a note (PyAV, installed with pip, decodes on its own).
+system-deps:
+	@if command -v ffmpeg >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing ffmpeg with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	else echo "note: ffmpeg not found and apt-get unavailable; install it with your package manager"; fi
+
+$(STAMP): pyproject.toml requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q -e ".[base,test]" -c requirements.txt
+	touch $(STAMP)
+
+benchmark: setup
+	$(BIN)/python benchmarks/run_analyze.py
+
+clean:
+	rm -rf $(VENV) samples/consultation.attune .pytest_cache
