@@ -1,0 +1,150 @@
+"""Speed, memory and accuracy of ``attune analyze`` on real-length consultations.
+
+Runs the analysis on the bundled sample and on every consultation in ``../shared/data``
+(when present; PriMock57 (CC-BY-4.0), re-voiced), each in its own process so that peak RSS
+is per recording, and prints per-stage seconds, RTF, peak RSS, DER (collar 0 and 0.25 s,
+pyannote.metrics) and WER (jiwer, after :func:`pipeline.textnorm.normalize`).
+
+Usage:
+    python benchmarks/run_analyze.py [--asr-model base] [--beam-size 1] [FILES...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def reference_for(audio: Path):
+    """Reference utterances for ``audio`` (``<stem>.ref.json``) or None."""
+    ref = audio.with_name(audio.name.split(".")[0] + ".ref.json")
+    return json.loads(ref.read_text()) if ref.exists() else None
+
+
+def read_rttm(path: Path):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0] == "SPEAKER" and float(f[4]) > 0:
+            ann[Segment(float(f[3]), float(f[3]) + float(f[4]))] = f[7]
+    return ann
+
+
+def score(result: dict, ref: dict, rttm: Path | None = None) -> dict:
+    import jiwer
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from pipeline.textnorm import normalize
+
+    r_ann, h_ann = Annotation(), Annotation()
+    if rttm is not None and rttm.exists():
+        r_ann = read_rttm(rttm)
+    else:
+        for u in ref["utterances"]:
+            if u["end"] > u["start"]:
+                r_ann[Segment(u["start"], u["end"])] = u.get("speaker") or u["role"]
+    for s in result["segments"]:
+        h_ann[Segment(s["start"], s["end"])] = s["speaker"]
+    uem = Segment(0, result["recording"]["duration_s"])
+    out = {}
+    for collar in (0.0, 0.25):
+        out[f"der_{collar}"] = DiarizationErrorRate(collar=collar)(r_ann, h_ann, uem=uem)
+    ref_text = normalize(" ".join(u["text"] for u in ref["utterances"]))
+    hyp_text = normalize(" ".join(w["text"] for w in result["words"]))
+    out["wer"] = jiwer.wer(ref_text, hyp_text) if ref_text else float("nan")
+    # roles: the speaker labelled clinician should mostly overlap the reference clinician
+    ref_role = {}
+    for u in ref["utterances"]:
+        ref_role.setdefault(u.get("speaker") or u["role"], u["role"].replace("doctor", "clinician"))
+    mapping = DiarizationErrorRate().optimal_mapping(r_ann, h_ann)
+    right = [ref_role.get(mapping.get(s["id"]), None) == s["role"]
+             for s in result["speakers"] if s["role"] in ("clinician", "patient")]
+    out["roles_right"] = f"{sum(right)}/{len(right)}"
+    return out
+
+
+def run_one(path: Path, args) -> dict:
+    """Child process: analyse one file and report timings, peak RSS and scores."""
+    from pipeline.analysis import AnalysisOptions, Analyzer
+
+    opts = AnalysisOptions(asr_model=args.asr_model, beam_size=args.beam_size)
+    t0 = time.perf_counter()
+    result = Analyzer(opts).run(path)
+    wall = time.perf_counter() - t0
+    d = result.to_dict()
+    row = {
+        "file": path.name,
+        "duration_s": result.recording.duration_s,
+        "wall_s": wall,
+        **{k: v for k, v in result.timings.items()},
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "speakers": len(result.speakers),
+    }
+    ref = reference_for(path)
+    if ref:
+        row.update(score(d, ref, path.with_name(path.name.split(".")[0] + ".rttm")))
+    return row
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--asr-model", default=None)
+    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args)))
+        return 0
+    files = args.files or [ROOT / "samples" / "consultation.flac"] + sorted(
+        p for p in SHARED.glob("*.flac") if ".stereo." not in p.name
+    )
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"settings: asr_model={args.asr_model or 'whisper-tiny.en'} beam={args.beam_size}\n")
+    cols = ["file", "duration_s", "load_models", "decode", "asr", "diarization", "total", "rtf",
+            "rtf_without_model_loading", "peak_rss_mb", "der_0.0", "der_0.25", "wer", "roles_right"]
+    print(" | ".join(cols))
+    rows = []
+    for f in files:
+        cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size)]
+        if args.asr_model:
+            cmd += ["--asr-model", args.asr_model]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"{f.name}: FAILED: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(" | ".join(_fmt(row.get(c)) for c in cols), flush=True)
+    if rows:
+        audio = sum(r["duration_s"] for r in rows)
+        proc_s = sum(r["total"] for r in rows)
+        print(f"\noverall: {audio:.0f} s of audio in {proc_s:.0f} s: RTF {proc_s / audio:.3f}; "
+              f"max peak RSS {max(r['peak_rss_mb'] for r in rows):.0f} MB")
+    return 0
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Word-based metrics: words per minute, questions, open questions, empathy statements.
+
+Sentences are the recognised words of one speaker, in time order, split after a word
+ending in ``.``, ``?`` or ``!`` and whenever the speaker changes. A question is a sentence
+ending in ``?``. The phrase lists are data (below) and are printed in ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional, Sequence
+
+from ..result import Word
+
+# A question is "open" when its first words (after leading discourse markers) are one of these.
+OPEN_OPENERS = (
+    "what", "how", "why", "tell me", "describe", "explain", "in what way",
+    "could you tell", "could you describe", "can you tell", "can you describe",
+)
+# Skipped at the start of a sentence before looking for an opener ("Okay, so what ...?").
+DISCOURSE_MARKERS = {"okay", "ok", "so", "and", "right", "well", "now", "um", "uh", "alright", "erm"}
+
+# Empathy phrases in the spirit of the NURSE model (Naming, Understanding, Respecting,
+# Supporting, Exploring). A clinician sentence that matches any pattern counts once.
+EMPATHY_PATTERNS: dict[str, tuple[str, ...]] = {
+    "naming": (
+        r"\bthat must (be|have been)\b", r"\bit must (be|have been)\b", r"\byou (seem|sound|look) (really |very |quite |so )?(worried|upset|anxious|concerned|frustrated|tired|down|scared|stressed)",
+        r"\bthat sounds (really |very |so |quite )?(difficult|hard|tough|awful|terrible|frustrating|painful|worrying|scary|upsetting|stressful|exhausting|distressing)",
+        r"\bsounds like (it|that) (has been|was|is) (really |very |so |quite )?(difficult|hard|tough|awful|frustrating|worrying|stressful)",
+    ),
+    "understanding": (
+        r"\bi can (imagine|understand|see why|see how|see that)\b", r"\bi understand\b",
+        r"\b(that is|that's|it is|it's) (completely |totally |very )?understandable\b", r"\bno wonder\b",
+        r"\bmakes (complete |total )?sense\b",
+    ),
+    "respecting": (
+        r"\b(you have|you've) (done|coped|managed) (really |very )?(well|brilliantly)\b", r"\bwell done\b",
+        r"\bthank you for (telling|sharing|being)\b", r"\bi appreciate\b", r"\b(it's|it is) good that you\b",
+    ),
+    "supporting": (
+        r"\b(we will|we'll|we can|let's) (work|get through|sort|figure)\b", r"\bi('m| am) here (for|to)\b",
+        r"\b(i will|i'll) help\b", r"\btogether\b", r"\byou('re| are) not alone\b",
+    ),
+    "exploring": (
+        r"\btell me more\b", r"\bhow (are|do) you feel(ing)? about\b", r"\bwhat (worries|concerns|frightens) you\b",
+        r"\bwhat('s| is) (worrying|bothering|concerning) you\b", r"\bhow (has|is) (this|that|it) (been )?affect",
+    ),
+    "sorry": (r"\bsorry to hear\b", r"\b(i'm|i am) (so |very |really )?sorry (that|about|you)\b"),
+}
+_EMPATHY_RE = [re.compile(p) for pats in EMPATHY_PATTERNS.values() for p in pats]
+
+# Tokens that make up a backchannel ("mm-hmm", "yeah", "I see" ...).
+BACKCHANNEL_TOKENS = (
+    "mm", "mhm", "mm-hmm", "mmhmm", "mm-hm", "hmm", "uh-huh", "uhuh", "yeah", "yes", "yep", "right",
+    "okay", "ok", "i see", "sure", "oh",
+)
+_BC_RE = re.compile(r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(BACKCHANNEL_TOKENS, key=len, reverse=True)) + r")\s*)+$")
+
+
+def _clean(text: str) -> str:
+    t = text.lower().replace("\u2019", "'")
+    t = re.sub(r"[^\w\s'-]", " ", t)
+    return " ".join(t.split())
+
+
+def only_backchannel_tokens(words: Sequence[Word]) -> bool:
+    """True when there are words and every one of them is a backchannel token."""
+    text = _clean(" ".join(w.text for w in words))
+    return bool(text) and bool(_BC_RE.match(text))
+
+
+def sentences(words: Iterable[Word]) -> list[tuple[str, str]]:
+    """(speaker, sentence text) pairs, in time order."""
+    out: list[tuple[str, str]] = []
+    cur: list[str] = []
+    cur_spk: Optional[str] = None
+    for w in sorted(words, key=lambda w: (w.start, w.end)):
+        if w.speaker is None:
+            continue
+        if cur and w.speaker != cur_spk:
+            out.append((cur_spk, " ".join(cur)))
+            cur = []
+        cur_spk = w.speaker
+        cur.append(w.text.strip())
+        if re.search(r"[.?!][\"')\]]*$", w.text.strip()):
+            out.append((cur_spk, " ".join(cur)))
+            cur = []
+    if cur:
+        out.append((cur_spk, " ".join(cur)))
+    return out
+
+
+def is_question(sentence: str) -> bool:
+    return bool(re.search(r"\?[\"')\]]*$", sentence.strip()))
+
+
+def is_open_question(sentence: str) -> bool:
+    """A question whose first words (after discourse markers) are an open opener."""
+    if not is_question(sentence):
+        return False
+    words = _clean(sentence).split()
+    while words and words[0] in DISCOURSE_MARKERS:
+        words.pop(0)
+    head = " ".join(words)
+    return any(head == o or head.startswith(o + " ") for o in OPEN_OPENERS)
+
+
+def is_empathy_statement(sentence: str) -> bool:
+    text = _clean(sentence)
+    return any(r.search(text) for r in _EMPATHY_RE)
+
+
+def word_metrics(
+    words: Sequence[Word], clinician: str, patient: Optional[str], clinician_talk_s: float, patient_talk_s: float
+) -> dict:
+    """The word-based metrics (see the module docstring)."""
+    sents = sentences(words)
+    c_words = sum(1 for w in words if w.speaker == clinician)
+    p_words = sum(1 for w in words if patient is not None and w.speaker == patient)
+    c_q = [s for spk, s in sents if spk == clinician and is_question(s)]
+    c_open = [s for s in c_q if is_open_question(s)]
+    out = {
+        "clinician_words": c_words,
+        "patient_words": p_words if patient is not None else None,
+        "clinician_wpm": round(c_words / (clinician_talk_s / 60), 1) if clinician_talk_s > 0 else None,
+        "patient_wpm": round(p_words / (patient_talk_s / 60), 1) if patient is not None and patient_talk_s > 0 else None,
+        "clinician_questions": len(c_q),
+        "clinician_open_questions": len(c_open),
+        "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
+        "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if patient is not None else None,
+        "clinician_empathy_statements": sum(1 for spk, s in sents if spk == clinician and is_empathy_statement(s)),
+    }
+    return out
