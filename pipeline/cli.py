@@ -15,7 +15,7 @@ from typing import Optional
 import click
 
 from . import __version__
-from .errors import AttuneError
+from .errors import AttuneError, OutputError
 
 EXIT_INTERNAL = 70
 EXIT_NO_SPEECH = 5
@@ -170,6 +170,88 @@ def _configure_logging(debug: bool) -> None:
         for name in ("pyannote", "lightning", "pytorch_lightning", "lightning_fabric",
                      "speechbrain", "faster_whisper", "torch"):
             logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def metric_options(func):
+    """The metric thresholds (seconds), shared by every command that computes metrics."""
+    from .metrics import Params
+
+    d = Params()
+    options = [
+        click.option("--frame", type=float, default=d.frame, show_default=True,
+                     help="Frame length for the timeline (s)."),
+        click.option("--min-pause", type=float, default=d.min_pause, show_default=True,
+                     help="Silences of one speaker shorter than this are filled (s)."),
+        click.option("--backchannel-max", type=float, default=d.backchannel_max, show_default=True,
+                     help="Longest listener vocalization that counts as a backchannel (s)."),
+        click.option("--interrupt-overlap", type=float, default=d.interrupt_overlap, show_default=True,
+                     help="How long the other speaker must go on for an interruption (s)."),
+        click.option("--listen-pause", type=float, default=d.listen_pause, show_default=True,
+                     help="Shortest wait or pause that counts as a listening pause (s)."),
+        click.option("--opening-min", type=float, default=d.opening_min, show_default=True,
+                     help="Shortest patient turn that counts as the opening statement (s)."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+def _params(frame, min_pause, backchannel_max, interrupt_overlap, listen_pause, opening_min):
+    from .metrics import Params
+
+    values = dict(frame=frame, min_pause=min_pause, backchannel_max=backchannel_max,
+                  interrupt_overlap=interrupt_overlap, listen_pause=listen_pause, opening_min=opening_min)
+    for name, v in values.items():
+        if not (v >= 0) or (name == "frame" and not (0 < v <= 1)):
+            raise AttuneError(f"--{name.replace('_', '-')} must be {'between 0 and 1' if name == 'frame' else 'zero or more'} seconds (got {v})")
+    return Params(**values)
+
+
+@main.command("metrics")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...",
+                type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--clinician", default=None, metavar="LABEL",
+              help="Speaker label of the clinician (default: the analysis's role, or the first speaker).")
+@click.option("--duration", type=float, default=None, metavar="SECONDS",
+              help="Recording length (default: result.json's own, else the end of the last region).")
+@metric_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (default: one CSV row with a header).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of stdout (.json implies --json).")
+@debug_option
+@handle_errors
+def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, interrupt_overlap,
+                listen_pause, opening_min, as_json, output, debug):
+    """Compute the conversation metrics from speaker timing.
+
+    INPUT is an RTTM file, a Praat TextGrid (one interval tier per speaker, or two one-tier
+    TextGrids, one per speaker), an ELAN .eaf file, or an attune result.json. Definitions:
+    docs/metrics.md.
+    """
+    from .annotations import read_timing
+    from .metrics import compute_timing, to_csv
+
+    params = _params(frame, min_pause, backchannel_max, interrupt_overlap, listen_pause, opening_min)
+    if duration is not None and not duration > 0:
+        raise AttuneError(f"--duration must be more than 0 seconds (got {duration})")
+    timing = read_timing(inputs)
+    metrics = compute_timing(timing, clinician=clinician, duration=duration, params=params)
+    if output is not None and output.suffix.lower() == ".json":
+        as_json = True
+    text = json.dumps(metrics, indent=2) + "\n" if as_json else to_csv(metrics)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from .outputs import atomic_write, check_output_dir
+
+        check_output_dir(output.parent if str(output.parent) else Path("."))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            atomic_write(output, text)
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+    for note in metrics.get("notes", []):
+        click.echo(f"attune: note: {note}", err=True)
 
 
 @main.command("models")

@@ -1,0 +1,276 @@
+"""Read speaker timing from annotation files: RTTM, Praat TextGrid, ELAN .eaf, result.json.
+
+Every reader returns a :class:`Timing` (speaker regions, optional words and roles, and the
+duration when the file knows it). Problems are raised as :class:`InputError` naming the
+file and, where it applies, the line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import InputError
+from .result import Result, Segment, Word
+
+MAX_ANNOTATION_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class Timing:
+    """Speaker regions read from a file (plus what else the file knows)."""
+
+    segments: list[Segment]
+    source: str
+    duration: Optional[float] = None
+    words: Optional[list[Word]] = None
+    roles: dict[str, str] = field(default_factory=dict)  # speaker -> role, when known
+
+    @property
+    def speakers(self) -> list[str]:
+        """Speakers in order of first appearance."""
+        first: dict[str, float] = {}
+        for s in sorted(self.segments, key=lambda s: (s.start, s.end)):
+            first.setdefault(s.speaker, s.start)
+        return list(first)
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an annotation file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_ANNOTATION_BYTES:
+            raise InputError(f"{path}: too large for an annotation file ({size / 1e6:.0f} MB)")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(enc)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _number(text: str, path: Path, line: int, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"{path}:{line}: {what} is not a number ({text[:40]!r})") from None
+    if not math.isfinite(v):
+        raise InputError(f"{path}:{line}: {what} is not a finite number ({text[:40]!r})")
+    return v
+
+
+def _check_span(start: float, end: float, path: Path, line: int) -> None:
+    if start < 0:
+        raise InputError(f"{path}:{line}: negative start time ({start:g})")
+    if end < start:
+        raise InputError(f"{path}:{line}: end ({end:g}) is before start ({start:g})")
+
+
+# ---------------------------------------------------------------- RTTM
+def read_rttm(path: str | Path) -> Timing:
+    """RTTM: ``SPEAKER <file> <chan> <start> <duration> <NA> <NA> <speaker> <NA> <NA>``."""
+    path = Path(path)
+    segs = []
+    for i, raw in enumerate(_read_text(path).splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        f = line.split()
+        if f[0] != "SPEAKER":
+            continue  # other RTTM record types (SPKR-INFO, LEXEME...) carry no regions
+        if len(f) < 8:
+            raise InputError(f"{path}:{i}: malformed RTTM line (expected at least 8 fields, got {len(f)})")
+        start = _number(f[3], path, i, "start time")
+        dur = _number(f[4], path, i, "duration")
+        if dur < 0:
+            raise InputError(f"{path}:{i}: negative duration ({dur:g})")
+        _check_span(start, start + dur, path, i)
+        if dur > 0:
+            segs.append(Segment(f[7], round(start, 3), round(start + dur, 3)))
+    return Timing(segments=segs, source=str(path))
+
+
+# ---------------------------------------------------------------- TextGrid
+_TOKEN = re.compile(r'"((?:[^"]|"")*)"|(![^\n]*)|([^\s"]+)')
+_HEADER = re.compile(r'\A\s*File type\s*=\s*"ooTextFile"\s*Object class\s*=\s*"TextGrid"\s*')
+_KEYWORDS = {"xmin", "xmax", "text", "name", "class", "size", "intervals", "points", "tiers?",
+             "item", "number", "mark", "time"}
+
+
+def _textgrid_tokens(text: str, offset: int):
+    """Tokens of a TextGrid body (long or short format) with line numbers: (token, line).
+
+    ``name = value`` pairs of the long format reduce to their values, so both formats give
+    the same token stream. Labels are unquoted (``""`` -> ``"``) and may span lines;
+    comments after ``!`` are dropped.
+    """
+    line, last = 1 + text.count("\n", 0, offset), offset
+    for m in _TOKEN.finditer(text, offset):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        if m.group(1) is not None:
+            yield m.group(1).replace('""', '"'), line
+        elif m.group(2) is not None:
+            continue
+        else:
+            tok = m.group(3)
+            if tok == "=" or tok.endswith(("=", ":")) or tok.startswith("[") or tok in _KEYWORDS:
+                continue
+            yield tok, line
+
+
+def read_textgrid(path: str | Path, default_name: Optional[str] = None) -> Timing:
+    """A Praat TextGrid: every interval tier is a speaker, non-empty intervals are speech."""
+    path = Path(path)
+    text = _read_text(path)
+    header = _HEADER.match(text)
+    if header is None:
+        raise InputError(f"{path}: not a Praat TextGrid (missing 'File type = \"ooTextFile\"' / 'Object class = \"TextGrid\"')")
+    toks = list(_textgrid_tokens(text, header.end()))
+    pos = 0
+
+    def take(what: str):
+        nonlocal pos
+        if pos >= len(toks):
+            raise InputError(f"{path}: truncated TextGrid (expected {what})")
+        tok = toks[pos]
+        pos += 1
+        return tok
+
+    def take_num(what: str) -> float:
+        tok, ln = take(what)
+        return _number(tok, path, ln, what)
+
+    take_num("xmin")
+    file_xmax = take_num("xmax")
+    tok, ln = take("tiers flag")
+    if tok != "<exists>":
+        return Timing(segments=[], source=str(path), duration=file_xmax)
+    n_tiers = int(take_num("number of tiers"))
+    segs: list[Segment] = []
+    names: list[str] = []
+    for _t in range(n_tiers):
+        klass, ln = take("tier class")
+        name, _ = take("tier name")
+        take_num("tier xmin")
+        take_num("tier xmax")
+        count = int(take_num("number of intervals"))
+        if count < 0:
+            raise InputError(f"{path}:{ln}: negative interval count")
+        if klass == "IntervalTier":
+            speaker = name or default_name or f"tier{_t + 1}"
+            if speaker in names:
+                speaker = f"{speaker}_{_t + 1}"
+            names.append(speaker)
+            for _i in range(count):
+                a_tok, ln = take("interval xmin")
+                a = _number(a_tok, path, ln, "interval start")
+                b = take_num("interval xmax")
+                label, _ = take("interval text")
+                _check_span(a, b, path, ln)
+                if label.strip() and b > a:
+                    segs.append(Segment(speaker, round(a, 3), round(b, 3)))
+        elif klass == "TextTier":
+            for _i in range(count):
+                take_num("point time")
+                take("point mark")
+        else:
+            raise InputError(f"{path}:{ln}: unknown TextGrid tier class {klass!r}")
+    return Timing(segments=segs, source=str(path), duration=file_xmax)
+
+
+def read_textgrid_pair(paths: Sequence[str | Path]) -> Timing:
+    """One-tier TextGrids, one per speaker (as PriMock57 ships them); speaker = tier name,
+    or the file name when tiers share a name."""
+    timings = [read_textgrid(p) for p in paths]
+    names = [[s.speaker for s in t.segments] for t in timings]
+    tier_names = [n[0] if n else Path(p).stem for n, p in zip(names, paths)]
+    if len(set(tier_names)) < len(tier_names):
+        tier_names = [Path(p).stem for p in paths]
+    segs = []
+    for t, name, p in zip(timings, tier_names, paths):
+        if len({s.speaker for s in t.segments}) > 1:
+            raise InputError(f"{p}: has several interval tiers; pass one TextGrid with all tiers instead of a pair")
+        segs += [Segment(name, s.start, s.end) for s in t.segments]
+    durations = [t.duration for t in timings if t.duration is not None]
+    return Timing(segments=segs, source=" + ".join(str(p) for p in paths), duration=max(durations) if durations else None)
+
+
+# ---------------------------------------------------------------- ELAN
+def read_eaf(path: str | Path) -> Timing:
+    """An ELAN .eaf file: every tier with time-aligned annotations is a speaker."""
+    path = Path(path)
+    text = _read_text(path)
+    if "<!ENTITY" in text:
+        raise InputError(f"{path}: XML entity declarations are not accepted in .eaf files")
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise InputError(f"{path}:{exc.position[0]}: not well-formed XML ({exc})") from None
+    if root.tag != "ANNOTATION_DOCUMENT":
+        raise InputError(f"{path}: not an ELAN annotation document (root element {root.tag!r})")
+    slots: dict[str, Optional[float]] = {}
+    for ts in root.iter("TIME_SLOT"):
+        v = ts.get("TIME_VALUE")
+        slots[ts.get("TIME_SLOT_ID", "")] = None if v is None else _number(v, path, 0, "TIME_VALUE") / 1000.0
+    segs = []
+    for tier in root.iter("TIER"):
+        speaker = tier.get("TIER_ID") or tier.get("PARTICIPANT") or "tier"
+        for ann in tier.iter("ALIGNABLE_ANNOTATION"):
+            a, b = slots.get(ann.get("TIME_SLOT_REF1", "")), slots.get(ann.get("TIME_SLOT_REF2", ""))
+            aid = ann.get("ANNOTATION_ID", "?")
+            if a is None or b is None:
+                continue  # unaligned slot: no timing to use
+            if a < 0:
+                raise InputError(f"{path}: annotation {aid}: negative start time ({a:g})")
+            if b < a:
+                raise InputError(f"{path}: annotation {aid}: end ({b:g}) is before start ({a:g})")
+            value = ann.findtext("ANNOTATION_VALUE") or ""
+            if b > a and value.strip():
+                segs.append(Segment(speaker, round(a, 3), round(b, 3)))
+    return Timing(segments=segs, source=str(path))
+
+
+# ---------------------------------------------------------------- result.json
+def read_result(path: str | Path) -> Timing:
+    result = Result.load(path)
+    return Timing(
+        segments=list(result.segments),
+        source=str(path),
+        duration=result.recording.duration_s,
+        words=list(result.words),
+        roles={s.id: s.role for s in result.speakers},
+    )
+
+
+def read_timing(paths: Sequence[str | Path]) -> Timing:
+    """Read one annotation file (or a pair of one-tier TextGrids), chosen by extension."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("no input file given")
+    if len(paths) > 1:
+        if all(p.suffix.lower() == ".textgrid" for p in paths):
+            return read_textgrid_pair(paths)
+        raise InputError("several inputs are only accepted as one-tier TextGrids (one per speaker)")
+    p = paths[0]
+    ext = p.suffix.lower()
+    if ext == ".rttm":
+        return read_rttm(p)
+    if ext == ".textgrid":
+        return read_textgrid(p)
+    if ext == ".eaf":
+        return read_eaf(p)
+    if ext == ".json":
+        return read_result(p)
+    raise InputError(f"{p}: unknown annotation format {ext or '(no extension)'} (use .rttm, .TextGrid, .eaf or result.json)")
