@@ -171,8 +171,8 @@ def compute(
         role = role_of[spk]
         for s in spurts[spk]:
             o = containing(spurts[other], s.start)
-            if o is None:
-                continue
+            if o is None or o.start >= s.start:
+                continue  # the other was not already talking at S's onset
             starts_turn = (spk, s.start) in turn_starts
             is_bc_words = bc_variant_words and s.length <= p.frames(p.backchannel_words_max) and \
                 language.only_backchannel_tokens(_words_in(words, spk, s, p))
