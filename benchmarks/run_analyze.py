@@ -85,6 +85,9 @@ def run_one(path: Path, args) -> dict:
     result = Analyzer(opts).run(path)
     wall = time.perf_counter() - t0
     d = result.to_dict()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        (args.save / (path.name.split(".")[0] + ".result.json")).write_text(result.to_json())
     row = {
         "file": path.name,
         "duration_s": result.recording.duration_s,
@@ -104,6 +107,8 @@ def main() -> int:
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--asr-model", default=None)
     ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--save", type=Path, default=None,
+                    help="also write each result.json to SAVE/<stem>.result.json")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -122,6 +127,8 @@ def main() -> int:
         cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size)]
         if args.asr_model:
             cmd += ["--asr-model", args.asr_model]
+        if args.save:
+            cmd += ["--save", str(args.save)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{f.name}: FAILED: {proc.stderr.strip().splitlines()[-1:]}")

@@ -184,7 +184,8 @@ class Diarizer:
     ):
         self.threads = threads
         self.pipeline_name = pipeline or "attunement-default"
-        prepare_pyannote(allow_hub=bool(pipeline) and not Path(pipeline).exists())
+        prepare_pyannote(allow_hub=bool(pipeline) and not Path(pipeline).expanduser().exists()
+                         and not looks_like_path(pipeline))
         import torch
 
         torch.set_num_threads(max(1, threads))
@@ -199,8 +200,18 @@ class Diarizer:
     def _load_user_pipeline(name: str, token: Optional[str]):
         from pyannote.audio import Pipeline
 
-        path = Path(name)
-        source = str(path / "config.yaml") if path.is_dir() else name
+        path = Path(name).expanduser()
+        if path.is_dir():
+            source = path / "config.yaml"
+            if not source.is_file():
+                raise ModelError(f"--diarization-pipeline {name}: the folder has no config.yaml")
+            source = str(source)
+        elif path.is_file():
+            source = str(path)
+        elif looks_like_path(name):
+            raise ModelError(f"--diarization-pipeline {name}: no such file or folder")
+        else:
+            source = name  # a hub name: only works online
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -319,6 +330,11 @@ def make_exclusive(segments: list[Segment], frame: float = 0.01) -> list[Segment
         out.append(Segment(speaker=labels[owner[i]], start=round(i * frame, 3), end=round(j * frame, 3)))
         i = j
     return out
+
+
+def looks_like_path(name: str) -> bool:
+    """A local path rather than a hub name ('owner/repo')."""
+    return name.startswith(("/", "./", "../", "~")) or name.endswith((".yaml", ".yml")) or name.count("/") > 1
 
 
 def _first_line(exc: Exception) -> str:

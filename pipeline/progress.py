@@ -16,7 +16,7 @@ class Progress:
         self.enabled = enabled
 
     @contextmanager
-    def stage(self, name: str, total: float = 1.0, unit: str = "s") -> Iterator["_Bar"]:
+    def stage(self, name: str, total: float = 1.0, unit: str = "s", position: int = 0) -> Iterator["_Bar"]:
         if not self.enabled:
             yield _Bar(None)
             return
@@ -28,6 +28,7 @@ class Progress:
             unit=unit,
             file=sys.stderr,
             leave=True,
+            position=position,
             bar_format="{desc} {percentage:3.0f}%|{bar:30}| {n:.0f}/{total:.0f} {unit} [{elapsed}<{remaining}]",
         )
         try:

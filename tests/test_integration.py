@@ -167,3 +167,17 @@ def test_whisper_base_from_split_wheels(clip_dir, tmp_path, monkeypatch, sample_
     words = engine.transcribe(load_audio(clip_dir / "clip.wav").samples)
     assert normalize(" ".join(w.text for w in words)).startswith("good morning i am doctor morgan")
     assert engine.info().name.startswith("whisper-base")
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: d / "missing", "no such file or folder"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "the folder has no config.yaml"),
+])
+def test_bad_diarization_pipeline(clip_dir, tmp_path, sample_run, make, message):
+    target = make(tmp_path)
+    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
+                                  "--diarization-pipeline", str(target), "--quiet"])
+    assert r.exit_code == 3, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "o").exists()
