@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.attune-installed
 
-.PHONY: demo test setup system-deps benchmark clean
+.PHONY: demo test setup system-deps test-deps benchmark clean
 
 demo: setup
 	$(BIN)/attune analyze samples/consultation.flac -o samples/consultation.attune
 
-test: setup
+test: setup test-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 setup: system-deps $(STAMP)
@@ -23,6 +23,15 @@ system-deps:
 		echo "installing ffmpeg with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
 	else echo "note: ffmpeg not found and apt-get unavailable; install it with your package manager"; fi
+
+# Chromium for the report's browser test and `attune report --pdf` (Debian's package; the
+# tests drive it with Playwright for Python and never download a browser of their own).
+test-deps:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: chromium not found; the browser tests will be skipped"; fi
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -107,17 +107,19 @@ def main():
 @click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: <recording stem>.attune/ beside the input).")
 @analysis_options
+@click.option("--no-audio", is_flag=True,
+              help="Leave the audio player out of report.html (for privacy).")
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @debug_option
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            threads, as_json, quiet, debug):
+            threads, no_audio, as_json, quiet, debug):
     """Analyse one recorded consultation.
 
-    Writes result.json, transcript.txt/.vtt/.srt and diarization.rttm into the output
-    folder. INPUT is any audio (or video) file FFmpeg can read.
+    Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
+    the output folder. INPUT is any audio (or video) file FFmpeg can read.
     """
     _configure_logging(debug)
     from .analysis import AnalysisOptions, Analyzer, default_threads
@@ -135,8 +137,11 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
         threads=threads or default_threads(),
     )
     progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
+    from .report import build_report
+
     result = Analyzer(options, progress).run(input_path)
-    write_outputs(result, out)
+    report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio)
+    write_outputs(result, out, extra=report)
     if as_json:
         click.echo(result.to_json(), nl=False)
     elif not quiet:
@@ -252,6 +257,49 @@ def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, 
             raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
     for note in metrics.get("notes", []):
         click.echo(f"attune: note: {note}", err=True)
+
+
+@main.command("report")
+@click.argument("result_path", metavar="RESULT.json", type=click.Path(path_type=Path, dir_okay=True))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Report file (default: report.html beside RESULT.json).")
+@click.option("--audio", "audio_path", type=click.Path(path_type=Path), default=None,
+              help="The recording, if it has moved since the analysis (must be the same file).")
+@click.option("--no-audio", is_flag=True, help="Leave the audio player out (for privacy).")
+@click.option("--pdf", is_flag=True, help="Also print the report to PDF with headless Chromium.")
+@debug_option
+@handle_errors
+def report_cmd(result_path, output, audio_path, no_audio, pdf, debug):
+    """Render the HTML review report of an analysis again.
+
+    One self-contained file that opens offline in any current browser: timeline, metric
+    cards with reference values, charts, transcript with search, and (unless --no-audio)
+    the recording, playable from any turn.
+    """
+    from .outputs import atomic_write, check_output_dir
+    from .report import build_report
+    from .report.pdf import print_pdf
+    from .result import Result
+
+    if audio_path is not None and no_audio:
+        raise AttuneError("--audio and --no-audio cannot be used together")
+    result = Result.load(result_path)
+    out = output or result_path.with_name("report.html")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise AttuneError(f"{out}: the report file name must end in .html")
+    check_output_dir(out.parent)
+    files = build_report(result, out, audio_path=audio_path, include_audio=not no_audio)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, content in files.items():
+            atomic_write(out.parent / name, content)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    click.echo(f"report: {out}")
+    if pdf:
+        pdf_path = out.with_suffix(".pdf")
+        print_pdf(out, pdf_path)
+        click.echo(f"pdf: {pdf_path}")
 
 
 @main.command("models")

@@ -115,12 +115,16 @@ def check_output_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+def atomic_write(path: Path, content: str | bytes, mode: int = 0o644) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(content)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -131,7 +135,8 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
-def write_outputs(result: Result, out_dir: str | Path, extra: Optional[dict[str, str]] = None) -> list[Path]:
+def write_outputs(result: Result, out_dir: str | Path,
+                  extra: Optional[dict[str, str | bytes]] = None) -> list[Path]:
     """Render every output, then write them all into ``out_dir``; returns the paths written.
 
     Rendering happens before anything touches the disk, and each file is renamed into
@@ -144,9 +149,9 @@ def write_outputs(result: Result, out_dir: str | Path, extra: Optional[dict[str,
     written: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, text in rendered.items():
+        for name, content in rendered.items():
             path = out / name
-            atomic_write(path, text)
+            atomic_write(path, content)
             written.append(path)
     except OSError as exc:
         for p in written:

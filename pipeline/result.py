@@ -145,8 +145,10 @@ class Result:
                 created=d.get("created", ""),
                 attunement_version=d.get("attunement_version", ""),
             )
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"malformed result.json: {exc}") from None
+        except KeyError as exc:
+            raise InputError(f"malformed result.json: missing field {exc.args[0]!r}") from None
+        except (TypeError, AttributeError) as exc:
+            raise InputError(f"malformed result.json: unexpected or missing fields ({exc})") from None
 
     @classmethod
     def load(cls, path: str | Path) -> "Result":

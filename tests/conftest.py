@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "consultation.flac"
@@ -58,3 +59,26 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: guard(None, address))
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: guard(None, host))
     return attempts
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """``attune analyze`` on the sample with outbound sockets blocked (models load here too)."""
+    from pipeline.cli import main
+    from pipeline.result import Result
+
+    out = tmp_path_factory.mktemp("sample") / "consultation.attune"
+    attempts = []
+
+    def guard(self, address, *a, **k):
+        attempts.append(address)
+        raise NetworkBlocked(f"network access attempted: {address!r}")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", guard)
+        mp.setattr(socket.socket, "connect_ex", guard)
+        mp.setattr(socket, "create_connection", lambda address, *a, **k: guard(None, address))
+        mp.setattr(socket, "getaddrinfo", lambda host, *a, **k: guard(None, host))
+        r = CliRunner().invoke(main, ["analyze", str(SAMPLE), "-o", str(out), "--json", "--quiet"])
+    assert r.exit_code == 0, (r.output, r.stderr)
+    return {"stdout": r.stdout, "out": out, "attempts": attempts, "result": Result.load(out / "result.json")}

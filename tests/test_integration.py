@@ -7,7 +7,6 @@ blocked) and is shared by the checks below; the other tests use clips of a few s
 from __future__ import annotations
 
 import json
-import socket
 
 import jiwer
 import numpy as np
@@ -17,34 +16,14 @@ from click.testing import CliRunner
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from conftest import SAMPLE, NetworkBlocked
 from pipeline.cli import main
 from pipeline.result import SCHEMA, Result
 from pipeline.textnorm import normalize
 
 pytestmark = pytest.mark.models
 
-OUTPUT_FILES = {"result.json", "transcript.txt", "transcript.vtt", "transcript.srt", "diarization.rttm"}
-
-
-@pytest.fixture(scope="session")
-def sample_run(tmp_path_factory):
-    """``attune analyze`` on the sample with outbound sockets blocked (models load here too)."""
-    out = tmp_path_factory.mktemp("sample") / "consultation.attune"
-    attempts = []
-
-    def guard(self, address, *a, **k):
-        attempts.append(address)
-        raise NetworkBlocked(f"network access attempted: {address!r}")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket.socket, "connect", guard)
-        mp.setattr(socket.socket, "connect_ex", guard)
-        mp.setattr(socket, "create_connection", lambda address, *a, **k: guard(None, address))
-        mp.setattr(socket, "getaddrinfo", lambda host, *a, **k: guard(None, host))
-        r = CliRunner().invoke(main, ["analyze", str(SAMPLE), "-o", str(out), "--json", "--quiet"])
-    assert r.exit_code == 0, (r.output, r.stderr)
-    return {"stdout": r.stdout, "out": out, "attempts": attempts, "result": Result.load(out / "result.json")}
+OUTPUT_FILES = {"result.json", "report.html", "transcript.txt", "transcript.vtt", "transcript.srt",
+                "diarization.rttm"}
 
 
 def test_no_network_connection_was_attempted(sample_run):

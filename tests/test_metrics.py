@@ -74,6 +74,17 @@ class TestBackchannelAndInterruptionEdges:
         check(m, opening_statement_s=10.0, opening_first_clinician_vocalization_s=3.0,
               opening_interrupted=True)
 
+    def test_events_list_what_was_counted(self):
+        m = metrics(("P", 0, 10), ("C", 3, 4), ("C", 9.7, 12), duration=12)
+        ev = m["events"]
+        assert ev["backchannels"] == [{"speaker": "C", "role": "clinician", "start": 3.0, "end": 4.0}]
+        assert ev["interruptions"] == [
+            {"speaker": "C", "role": "clinician", "successful": True, "start": 9.7, "end": 12.0}]
+        assert ev["turns"] == [{"speaker": "P", "role": "patient", "start": 0.0, "end": 10.0},
+                               {"speaker": "C", "role": "clinician", "start": 9.7, "end": 12.0}]
+        assert ev["transfers"] == [{"to": "clinician", "from_end": 10.0, "to_start": 9.7, "offset_s": -0.3}]
+        assert ev["opening_statement"] == {"start": 0.0, "end": 10.0}
+
     def test_just_over_1s_is_not_a_backchannel_but_an_unsuccessful_interruption(self):
         # C 3-4.01 (1.01 s) inside P 0-10: P goes on 6 s after C's onset -> interruption; the
         # first solo frame after 3.0 is P's (4.01) -> not successful
@@ -109,6 +120,9 @@ class TestPausesAndWaits:
               opening_statement_s=6.5)
         # 2 pauses / (11 s / 60) * 10 = 109.0909...
         check(m, listening_pauses_per_10min=109.09)
+        assert m["events"]["listening_pauses"] == [
+            {"kind": "patient_pause", "start": 5.0, "end": 6.0},
+            {"kind": "clinician_wait", "start": 9.0, "end": 10.0}]
 
     def test_just_under_1s_counts_nothing(self):
         m = metrics(("C", 0, 2), ("P", 2.5, 5), ("P", 5.99, 9), ("C", 9.99, 11), duration=11)

@@ -161,11 +161,16 @@ def compute(
         out[f"{role}_longest_turn_s"] = _s(max(lengths), p) if lengths else None
         out[f"{role}_mean_turn_s"] = _s(sum(lengths) / len(lengths), p) if lengths else None
 
+    events: dict = {"turns": [], "backchannels": [], "interruptions": [], "transfers": [],
+                    "listening_pauses": [], "opening_statement": None}
+    out["events"] = events
+    for t in turns:
+        events["turns"].append(_span(t.start, t.end, p, speaker=t.speaker, role=role_of[t.speaker]))
+
     # listener vocalizations: backchannels and interruptions
     turn_starts = {(t.speaker, t.start) for t in turns}
     bc_variant_words = words is not None and len(words) > 0
     out["backchannel_variant"] = "words" if bc_variant_words else "timing"
-    counts = {f"{r}_{k}": 0 for r in role_of.values() for k in ("backchannels", "interruptions", "interruptions_successful")}
     interruptions: list[tuple[str, int, bool]] = []
     for spk, other in ((clinician, patient), (patient, clinician)):
         role = role_of[spk]
@@ -178,41 +183,58 @@ def compute(
                 language.only_backchannel_tokens(_words_in(words, spk, s, p))
             if s.length <= p.frames(p.backchannel_max) or is_bc_words:
                 if not starts_turn:
-                    counts[f"{role}_backchannels"] += 1
+                    events["backchannels"].append(_span(s.start, s.end, p, speaker=spk, role=role))
                 continue
             if o.end - s.start >= p.frames(p.interrupt_overlap):
                 successful = first_solo_at_or_after(entries, s.start) == spk
-                counts[f"{role}_interruptions"] += 1
-                counts[f"{role}_interruptions_successful"] += int(successful)
                 interruptions.append((spk, s.start, successful))
-    out.update(counts)
+                events["interruptions"].append(
+                    _span(s.start, s.end, p, speaker=spk, role=role, successful=successful))
+    events["backchannels"].sort(key=lambda e: e["start"])
+    events["interruptions"].sort(key=lambda e: e["start"])
+    for role in role_of.values():
+        mine = [e for e in events["interruptions"] if e["role"] == role]
+        out[f"{role}_backchannels"] = sum(1 for e in events["backchannels"] if e["role"] == role)
+        out[f"{role}_interruptions"] = len(mine)
+        out[f"{role}_interruptions_successful"] = sum(1 for e in mine if e["successful"])
 
     # floor transfer offsets
-    ftos = {"clinician": [], "patient": []}  # keyed by who takes the floor
+    ftos: dict[str, list[int]] = {"clinician": [], "patient": []}  # frames, by who takes the floor
+    waits = []
     for prev, nxt in zip(turns, turns[1:]):
         if prev.speaker != nxt.speaker:
-            ftos[role_of[nxt.speaker]].append(nxt.start - prev.end)
+            to_role = role_of[nxt.speaker]
+            ftos[to_role].append(nxt.start - prev.end)
+            events["transfers"].append({"to": to_role, "from_end": _s(prev.end, p), "to_start": _s(nxt.start, p),
+                                        "offset_s": _s(nxt.start - prev.end, p)})
+            if to_role == "clinician" and nxt.start - prev.end >= p.frames(p.listen_pause):
+                waits.append((prev.end, nxt.start))
     for role in ("clinician", "patient"):
         vals = ftos[role]
         out[f"{role}_response_latency_median_s"] = _s(statistics.median(vals), p) if vals else None
 
     # listening pauses
-    waits = sum(1 for v in ftos["clinician"] if v >= p.frames(p.listen_pause))
+    listen = p.frames(p.listen_pause)
+    for a, b in waits:
+        events["listening_pauses"].append(_span(a, b, p, kind="clinician_wait"))
     pauses = 0
     for a, b in runs_of(neither):
-        if b - a < p.frames(p.listen_pause):
+        if b - a < listen:
             continue
         if any(t.speaker == patient and t.start <= a and b <= t.end for t in turns):
             pauses += 1
-    out["clinician_waits_ge_1s"] = waits
+            events["listening_pauses"].append(_span(a, b, p, kind="patient_pause"))
+    events["listening_pauses"].sort(key=lambda e: e["start"])
+    out["clinician_waits_ge_1s"] = len(waits)
     out["patient_pauses_ge_1s"] = pauses
-    out["listening_pauses"] = waits + pauses
+    out["listening_pauses"] = len(waits) + pauses
     minutes = n * p.frame / 60.0
-    out["listening_pauses_per_10min"] = round((waits + pauses) / minutes * 10, 2) if minutes > 0 else None
+    out["listening_pauses_per_10min"] = round(out["listening_pauses"] / minutes * 10, 2) if minutes > 0 else None
 
     # opening statement
     opening = next((t for t in turns if t.speaker == patient and t.length >= p.frames(p.opening_min)), None)
     if opening is not None:
+        events["opening_statement"] = _span(opening.start, opening.end, p)
         out["opening_statement_s"] = _s(opening.length, p)
         first_c = next((s for s in spurts[clinician] if opening.start <= s.start < opening.end), None)
         out["opening_first_clinician_vocalization_s"] = (
@@ -227,6 +249,10 @@ def compute(
     if words is not None:
         out.update(language.word_metrics(words, clinician, patient, c_talk * p.frame, p_talk * p.frame))
     return out
+
+
+def _span(start: int, end: int, p: Params, **extra) -> dict:
+    return {**extra, "start": _s(start, p), "end": _s(end, p)}
 
 
 def _words_in(words: Sequence[Word], speaker: str, spurt: Spurt, p: Params) -> list[Word]:

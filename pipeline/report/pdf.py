@@ -1,0 +1,51 @@
+"""Print the report to PDF with headless Chromium (Debian's ``chromium``), when installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from ..errors import AttuneError, OutputError
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PRIVATE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--disable-extensions",
+                 "--disable-default-apps", "--no-default-browser-check", "--mute-audio"]
+
+
+def find_browser() -> Optional[str]:
+    env = os.environ.get("ATTUNE_CHROMIUM")
+    if env:
+        return env if shutil.which(env) or Path(env).is_file() else None
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
+    """Render ``html`` to ``pdf``; raises a one-line error when Chromium is missing or fails."""
+    browser = find_browser()
+    if browser is None:
+        raise AttuneError("--pdf needs Chromium, which is not installed "
+                          "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)")
+    tmp_pdf = pdf.with_name(f".{pdf.name}.tmp{os.getpid()}")
+    with tempfile.TemporaryDirectory(prefix="attune-chromium-") as profile:
+        cmd = [browser, *PRIVATE_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               "--virtual-time-budget=5000", f"--print-to-pdf={tmp_pdf}", html.resolve().as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            tmp_pdf.unlink(missing_ok=True)
+            raise OutputError(f"{pdf}: Chromium did not finish printing within {timeout_s:.0f} s") from None
+    if proc.returncode != 0 or not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
+        tmp_pdf.unlink(missing_ok=True)
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise OutputError(f"{pdf}: Chromium could not print the report ({last[:200]})")
+    os.replace(tmp_pdf, pdf)
+    return pdf

@@ -1,0 +1,213 @@
+"""What the report template receives, and the HTML's safety properties (no browser)."""
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.metrics import compute
+from pipeline.metrics.reference import METRICS
+from pipeline.report import build_report, json_for_script, render_html
+from pipeline.report.data import (
+    _cue,
+    _overlaps,
+    card_title,
+    fmt_value,
+    latency_histogram,
+    metric_cards,
+    prepare,
+    talk_per_minute,
+    transcript,
+)
+from pipeline.metrics.reference import RefValue
+from pipeline.result import Recording, Result, Segment, Speaker, Turn, Word
+
+C, P = "SPEAKER_00", "SPEAKER_01"
+
+
+@pytest.fixture
+def result():
+    segs = [Segment(C, 0.0, 5.0), Segment(P, 4.0, 70.0), Segment(C, 30.0, 30.8), Segment(C, 71.0, 90.0)]
+    words = [Word("How", 0.2, 0.5, 1, C), Word("are", 0.5, 0.8, 1, C), Word("you?", 0.8, 1.2, 1, C),
+             Word("Well", 4.5, 5.0, 1, P), Word("<script>alert(1)</script>", 5.0, 8.0, 1, P),
+             Word("Right.", 71.0, 72.0, 1, C)]
+    r = Result(
+        recording=Recording("/data/visit.wav", 95.0, 16000, 1, ""),
+        speakers=[Speaker(C, "clinician", 24.8), Speaker(P, "patient", 66.0)],
+        segments=segs, exclusive_segments=segs, words=words,
+        turns=[Turn(C, "clinician", 0.0, 4.0, "How are you?"),
+               Turn(P, "patient", 4.0, 70.0, "Well <script>alert(1)</script>"),
+               Turn(C, "clinician", 30.0, 30.8, ""),
+               Turn(C, "clinician", 71.0, 90.0, "Right.")],
+        created="2026-11-27T08:00:00+00:00", attunement_version="0.1.0",
+    )
+    r.metrics = compute(segs, C, duration=95.0, words=words, patient=P)
+    return r
+
+
+def test_fmt_value():
+    assert fmt_value(None, "s") == "n/a"
+    assert fmt_value(True, "yes/no") == "yes" and fmt_value(False, "yes/no") == "no"
+    assert fmt_value(0.6161, "share") == "62 %"
+    assert fmt_value(12.345, "s") == "12.3 s"
+    assert fmt_value(92.0, "s") == "01:32 (m:s)"
+    assert fmt_value(7, "count") == "7"
+    assert fmt_value(176.61, "words/min") == "176.6"
+
+
+def test_card_titles():
+    assert card_title("clinician_waits_ge_1s") == "Clinician waits (1 s or more)"
+    assert card_title("listening_pauses_per_10min") == "Listening pauses per 10 min"
+    assert card_title("opening_statement_s") == "Opening statement"
+    assert card_title("clinician_talk_share") == "Clinician talk share"
+    assert card_title("patient_wpm") == "Patient words per minute"
+
+
+def test_cue_positions_share_band():
+    cue = _cue(0.5, "share", (RefValue("rias", "rias", low=0.59, high=0.66),))
+    assert cue == {"marker": 50.0, "band": {"lo": 59.0, "hi": 66.0, "label": "rias"}, "ticks": [],
+                   "axis": ["0 %", "100 %"]}
+
+
+def test_cue_positions_values():
+    # axis 0 .. 1.15 * max(6, 18, 23) = 26.45; marker 6 -> 22.68 %, ticks 18 -> 68.05 %, 23 -> 86.96 %
+    cue = _cue(6.0, "s", (RefValue("a", "beckman1984", value=18.0), RefValue("b", "marvel1999", value=23.0)))
+    assert cue["marker"] == 22.68
+    assert [t["pct"] for t in cue["ticks"]] == [68.05, 86.96]
+    assert cue["band"] is None and cue["axis"] == ["0.0 s", "26.4 s"]
+
+
+def test_cue_absent_without_numeric_reference_or_value():
+    assert _cue(3, "count", ()) is None
+    assert _cue(None, "s", (RefValue("a", "stivers2009", low=0, high=0.2),)) is None
+    assert _cue(True, "yes/no", (RefValue("a", "mulder2023"),)) is None
+
+
+def test_metric_cards_grouped_and_complete(result):
+    groups = metric_cards(result.metrics)
+    assert [g["key"] for g in groups] == ["equality", "presence", "empathy", "context"]
+    names = [c["name"] for g in groups for c in g["cards"]]
+    assert sorted(names) == sorted(m.name for m in METRICS)
+    share = next(c for g in groups for c in g["cards"] if c["name"] == "clinician_talk_share")
+    assert share["value"] == fmt_value(result.metrics["clinician_talk_share"], "share")
+    assert share["references"] and "RIAS" in share["references"][0]["citation"]
+
+
+def test_transcript_marks(result):
+    turns = transcript(result)
+    assert [t["text"] for t in turns] == ["How are you?", "Well <script>alert(1)</script>", "Right."]
+    assert [t["label"] for t in turns] == ["Clinician", "Patient", "Clinician"]
+    # the patient's onset at 4.0 is inside the clinician's talk (0-5), lasts > 1 s and the
+    # clinician goes on 1 s: a successful patient interruption, marked on the patient's turn
+    assert turns[1]["marks"][0] == {"kind": "interruption", "time": 4.0,
+                                    "text": "interrupts the clinician and takes the floor"}
+    # the clinician's 0.8 s at 30.0 inside the patient's talk: a backchannel, shown on that turn
+    assert {"kind": "backchannel", "time": 30.0, "text": "Clinician backchannel at 00:30"} in turns[1]["marks"]
+
+
+def test_talk_per_minute(result):
+    rows = talk_per_minute(result)
+    # minute 1 (0-60): C 0-5 and 30-30.8 = 5.8 s; P 4-60 = 56 s; minute 2 (60-95): C 71-90 = 19, P 60-70 = 10
+    assert rows == [
+        {"minute": 1, "clinician_s": 5.8, "patient_s": 56.0, "clinician_share": round(5.8 / 61.8, 4)},
+        {"minute": 2, "clinician_s": 19.0, "patient_s": 10.0, "clinician_share": round(19 / 29, 4)},
+    ]
+
+
+def test_latency_histogram():
+    ev = {"transfers": [{"to": "clinician", "offset_s": -0.3}, {"to": "clinician", "offset_s": 0.1},
+                        {"to": "patient", "offset_s": 0.1}, {"to": "patient", "offset_s": 2.5},
+                        {"to": "patient", "offset_s": -1.0}]}
+    bins = {b["label"]: (b["clinician"], b["patient"]) for b in latency_histogram(ev)}
+    assert bins["-0.5 to -0.2"] == (1, 0)
+    assert bins["0 to 0.2"] == (1, 1)
+    assert bins[">= 2"] == (0, 1)
+    assert bins["-1 to -0.5"] == (0, 1)
+    assert sum(c + p for c, p in bins.values()) == 5
+
+
+def test_overlaps():
+    segs = [Segment("a", 0, 5), Segment("b", 4, 6), Segment("c", 4.5, 7), Segment("a", 10, 11)]
+    assert _overlaps(segs) == [{"start": 4.0, "end": 6.0}]
+
+
+def test_prepare_header(result):
+    d = prepare(result)
+    assert d["recording"] == "visit.wav" and d["duration"] == "01:35"
+    assert d["analysed"] == "2026-11-27 08:00:00 UTC"
+    assert "not a verdict" in d["caveat"]
+    assert d["timeline"]["lanes"] == [{"id": C, "role": "clinician", "label": "Clinician"},
+                                      {"id": P, "role": "patient", "label": "Patient"}]
+    assert d["audio"] is None
+
+
+def test_html_escapes_transcript_and_data(result):
+    html = render_html(result)
+    assert "<script>alert(1)</script>" not in html
+    assert "Well &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # only two script elements: the JSON data and the report's own script
+    assert len(re.findall(r"<script[ >]", html)) == 2
+    assert json_for_script({"t": "</script><script>x()</script>"}) == \
+        '{"t":"\\u003c/script\\u003e\\u003cscript\\u003ex()\\u003c/script\\u003e"}'
+
+
+def test_csp_forbids_the_network_and_pins_the_script(result):
+    html = render_html(result)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp
+    assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+';", csp)
+    assert "unsafe-inline" not in csp and "http" not in csp
+    assert not re.search(r"<(link|img|iframe)\b", html)
+    assert not re.search(r'\b(src|href)="https?:', html)
+
+
+def test_no_audio_when_recording_missing(result, tmp_path):
+    files = build_report(result, tmp_path / "report.html")
+    assert list(files) == ["report.html"]
+    assert "was not found: the report has no player" in files["report.html"]
+    assert 'id="player"' not in files["report.html"]
+
+
+def test_report_command_rejects_wrong_schema(tmp_path):
+    p = tmp_path / "result.json"
+    p.write_text(json.dumps({"schema": "attunement.result/0"}))
+    r = CliRunner().invoke(main, ["report", str(p)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == (f"attune: error: {p}: not an attunement result (schema "
+                                "'attunement.result/0', expected 'attunement.result/1')")
+
+
+def test_report_command_names_missing_fields(tmp_path):
+    p = tmp_path / "result.json"
+    p.write_text(json.dumps({"schema": "attunement.result/1", "models": []}))
+    r = CliRunner().invoke(main, ["report", str(p)])
+    assert r.exit_code == 2 and "malformed result.json: missing field 'recording'" in r.stderr
+
+
+def test_report_command_writes_html_without_audio(result, tmp_path):
+    p = tmp_path / "result.json"
+    p.write_text(result.to_json())
+    r = CliRunner().invoke(main, ["report", str(p), "--no-audio", "-o", str(tmp_path / "r" / "x.html")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "r" / "x.html").read_text()
+    assert "No audio in this report" in html and "How are you?" in html
+
+
+def test_report_command_rejects_a_different_audio_file(result, tmp_path, clip_dir):
+    result.recording.sha256 = "0" * 64
+    p = tmp_path / "result.json"
+    p.write_text(result.to_json())
+    r = CliRunner().invoke(main, ["report", str(p), "--audio", str(clip_dir / "clip.wav")])
+    assert r.exit_code == 2 and "is not the analysed recording" in r.stderr
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_pdf_without_chromium_is_a_clear_error(result, tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTUNE_CHROMIUM", str(tmp_path / "no-such-browser"))
+    p = tmp_path / "result.json"
+    p.write_text(result.to_json())
+    r = CliRunner().invoke(main, ["report", str(p), "--no-audio", "--pdf"])
+    assert r.exit_code == 1
+    assert "--pdf needs Chromium, which is not installed" in r.stderr
