@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Optional
 
 from . import __version__
-from .align import NEAREST_MAX_S, assign_roles, assign_words, build_turns
+from .align import NEAREST_MAX_S, assign_roles, assign_words, build_turns, speaker_for_span
 from .asr import DEFAULT_BACKEND, ASREngine, load_engine
+from . import channels
 from .audio import Audio, load_audio
-from .diarize import DEFAULT_PARAMS, SEGMENTATION_STEP, Diarizer
-from .errors import AttuneError
+from .channels import parse_labels
+from .diarize import DEFAULT_PARAMS, SEGMENTATION_STEP, Diarizer, make_exclusive
+from .errors import AttuneError, InputError
 from .metrics import compute_for_result
 from .progress import Progress
-from .result import ModelInfo, Recording, Result
+from .result import ModelInfo, Recording, Result, Word
 
 
 def default_threads() -> int:
@@ -47,6 +49,7 @@ class AnalysisOptions:
     diarization_pipeline: Optional[str] = None
     hf_token: Optional[str] = field(default=None, repr=False)
     clinician: Optional[str] = None
+    channels: Optional[str] = None  # "clinician,patient", "patient,clinician", "auto" or None
     threads: int = field(default_factory=default_threads)
 
     def validate(self) -> None:
@@ -67,6 +70,8 @@ class AnalysisOptions:
             raise AttuneError(f"--beam-size must be at least 1 (got {self.beam_size})")
         if self.threads < 1:
             raise AttuneError(f"--threads must be at least 1 (got {self.threads})")
+        if self.channels and self.channels != "auto" and self.clinician:
+            raise AttuneError("--clinician cannot be combined with --channels LABELS (the labels say who is who)")
 
     def thread_split(self) -> tuple[int, int]:
         """(ASR threads, diarization threads).
@@ -99,6 +104,7 @@ class AnalysisOptions:
             "min_speakers": self.min_speakers,
             "max_speakers": self.max_speakers,
             "clinician": self.clinician,
+            "channels": self.channels,
             "word_alignment": {
                 "rule": "max overlap with exclusive diarization, else nearest region",
                 "nearest_max_s": NEAREST_MAX_S,
@@ -129,17 +135,19 @@ class Analyzer:
         self._asr: Optional[ASREngine] = None
         self._diarizer: Optional[Diarizer] = None
 
-    def load(self) -> None:
-        """Load both models (done lazily by :meth:`run` otherwise)."""
+    def load(self, diarization: bool = True) -> None:
+        """Load the models (done lazily by :meth:`run` otherwise; channel mode needs no
+        diarization model)."""
         t0 = time.perf_counter()
         o = self.options
         asr_threads, diar_threads = o.thread_split()
         if self._asr is None:
             self._asr = _cached(
                 ("asr", o.asr_backend, o.asr_model, asr_threads, o.beam_size),
-                lambda: load_engine(o.asr_backend, model=o.asr_model, threads=asr_threads, beam_size=o.beam_size),
+                lambda: load_engine(o.asr_backend, model=o.asr_model, threads=asr_threads,
+                                    workers=max(1, o.threads // asr_threads), beam_size=o.beam_size),
             )
-        if self._diarizer is None:
+        if diarization and self._diarizer is None:
             self._diarizer = _cached(
                 ("diarization", o.diarization_pipeline, diar_threads),
                 lambda: Diarizer(pipeline=o.diarization_pipeline, token=o.hf_token, threads=diar_threads),
@@ -157,13 +165,76 @@ class Analyzer:
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
-        audio = load_audio(path)
+        audio = load_audio(path, keep_channels=o.channels is not None)
         timings["decode"] = time.perf_counter() - t
+        labels = parse_labels(o.channels, audio.channels) if o.channels else None
 
         load_before = self.load_s
-        self.load()
-        timings["load_models"] = self.load_s - load_before
+        self.load(diarization=not o.channels)
+        mode, plan = self._choose_mode(audio, labels, timings)
+        if plan is not None:
+            timings["load_models"] = self.load_s - load_before
+            words, segments, exclusive, fixed = self._run_channels(audio, *plan, timings)
+        else:
+            self.load()
+            timings["load_models"] = self.load_s - load_before
+            words, segments, exclusive = self._run_mix(audio, timings)
+            fixed = None
 
+        t = time.perf_counter()
+        result = assemble(audio, words, segments, exclusive, clinician=o.clinician, fixed_roles=fixed)
+        result.mode = mode
+        timings["align"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result.metrics = compute_for_result(result)
+        timings["metrics"] = time.perf_counter() - t
+
+        result.models = [self._asr.info(), *diarization_models(o.diarization_pipeline, mode["name"])]
+        result.parameters = o.parameters()
+        total = time.perf_counter() - t_start
+        timings["total"] = total
+        timings["rtf"] = total / audio.duration_s
+        timings["rtf_without_model_loading"] = (total - timings["load_models"]) / audio.duration_s
+        result.timings = {k: round(v, 3) for k, v in timings.items()}
+        for k in ("rtf", "rtf_without_model_loading"):
+            result.timings[k] = round(timings[k], 4)
+        return result
+
+    def _choose_mode(self, audio: Audio, labels: Optional[list[str]], timings: dict) -> tuple[dict, Optional[tuple]]:
+        """Channel mode or diarization of the mix, and why."""
+        o = self.options
+        mode: dict = {"name": "diarization", "reason": "speaker diarization of the mixed-down audio"}
+        if not o.channels:
+            return mode, None
+        if audio.channels < 2 or audio.channel_samples is None:
+            mode["reason"] = "--channels auto: the recording is mono, so the speakers were diarized"
+            return mode, None
+        t = time.perf_counter()
+        active, _probs, db = channels.activity(audio.channel_samples)
+        timings["channel_vad"] = time.perf_counter() - t
+        speech = [round(float(x.sum() * channels.FRAME_S), 2) for x in active]
+        mode["channels"] = [{"index": i + 1, "speech_s": sec} for i, sec in enumerate(speech)]
+        if labels is not None:
+            for i, (lab, sec) in enumerate(zip(labels, speech)):
+                if sec < channels.MIN_SPEECH_S:
+                    raise InputError(f"{audio.path}: channel {i + 1} ({lab}) is silent ({sec:.1f} s of "
+                                     "speech); check --channels, or leave it out to diarize the mix")
+            reason = f"--channels {o.channels}: each channel is one speaker, as given"
+        else:
+            ok, why = channels.detect(audio.channel_samples, active, db)
+            reason = "--channels auto: " + why
+            if not ok:
+                mode["reason"] = reason
+                return mode, None
+        mode.update({"name": "channels", "reason": reason,
+                     "vad": f"Silero VAD v6, threshold {channels.VAD_THRESHOLD}, crosstalk rule: within "
+                            f"{channels.CROSSTALK_DB:g} dB of the loudest channel"})
+        return mode, (active, labels)
+
+    def _run_mix(self, audio: Audio, timings: dict):
+        """Speech-to-text and diarization of the mix, side by side."""
+        o = self.options
         # speech-to-text in a worker thread while diarization runs here (both release the GIL
         # in their native code); each has its own share of the threads
         asr_out: dict = {}
@@ -198,33 +269,76 @@ class Analyzer:
         worker.join()  # on an error above, the (daemon) worker is left to finish on its own
         if "error" in asr_out:
             raise asr_out["error"]
-        words = asr_out["words"]
         timings["asr"] = asr_out["seconds"]
         timings["asr_and_diarization_wall"] = time.perf_counter() - t
+        return asr_out["words"], diar.segments, diar.exclusive
+
+    def _run_channels(self, audio: Audio, active, labels: Optional[list[str]], timings: dict):
+        """Each channel one speaker: its own speech regions, its own transcript."""
+        n = active.shape[0]
+        if labels is not None:
+            ids = [lab if labels.count(lab) == 1 else f"{lab}_{i + 1}" for i, lab in enumerate(labels)]
+        else:
+            ids = [f"channel_{i + 1}" for i in range(n)]
+        segments = channels.segments_of(active, ids)
+        outs: list[dict] = [{} for _ in range(n)]
+
+        def transcribe(i: int) -> None:
+            t0 = time.perf_counter()
+            try:
+                x = channels.masked(audio.channel_samples[i], active[i])
+                outs[i]["words"] = self._asr.transcribe(x, speech_only=True)
+            except BaseException as exc:
+                outs[i]["error"] = exc
+            outs[i]["seconds"] = time.perf_counter() - t0
 
         t = time.perf_counter()
-        result = assemble(audio, words, diar.segments, diar.exclusive, clinician=o.clinician)
-        timings["align"] = time.perf_counter() - t
+        with self.progress.stage("transcribe", total=n, unit="channels") as bar:
+            workers = [threading.Thread(target=transcribe, args=(i,), daemon=True) for i in range(n)]
+            parallel = max(1, self.options.threads // max(1, self.options.thread_split()[0]))
+            for k in range(0, n, parallel):
+                batch = workers[k:k + parallel]
+                for w in batch:
+                    w.start()
+                for w in batch:
+                    w.join()
+                bar.update_to(min(n, k + parallel))
+        for i, out in enumerate(outs):
+            if "error" in out:
+                raise out["error"]
+            timings[f"asr_channel_{i + 1}"] = out["seconds"]
+        timings["asr"] = time.perf_counter() - t
+        words = []
+        for i, spk in enumerate(ids):
+            own = [s for s in segments if s.speaker == spk]
+            for w in outs[i]["words"]:
+                # words far from the channel's own speech are the other party's leaked voice
+                if speaker_for_span(w.start, w.end, own) is not None:
+                    words.append(Word(w.text, w.start, w.end, w.probability, spk))
+        words.sort(key=lambda w: (w.start, w.end))
+        fixed = dict(zip(ids, labels)) if labels is not None else None
+        return words, segments, make_exclusive(segments), fixed
 
-        t = time.perf_counter()
-        result.metrics = compute_for_result(result)
-        timings["metrics"] = time.perf_counter() - t
 
-        result.models = [self._asr.info(), *diarization_models(o.diarization_pipeline)]
-        result.parameters = o.parameters()
-        total = time.perf_counter() - t_start
-        timings["total"] = total
-        timings["rtf"] = total / audio.duration_s
-        timings["rtf_without_model_loading"] = (total - timings["load_models"]) / audio.duration_s
-        result.timings = {k: round(v, 3 if k != "rtf" else 4) for k, v in timings.items()}
-        result.timings["rtf_without_model_loading"] = round(timings["rtf_without_model_loading"], 4)
-        return result
+def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] = None,
+             fixed_roles: Optional[dict[str, str]] = None) -> Result:
+    """Align words to speakers, give roles, build turns: the pure part of ``analyze``.
 
-
-def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] = None) -> Result:
-    """Align words to speakers, give roles, build turns: the pure part of ``analyze``."""
-    aligned = assign_words(words, exclusive)
-    speakers, roles_info = assign_roles(segments, aligned, clinician=clinician)
+    ``fixed_roles`` (channel mode with labels) gives every speaker's role; the words then
+    already carry their speaker (their channel) and are not re-aligned.
+    """
+    if fixed_roles is not None:
+        aligned = list(words)
+        clin = next(spk for spk, role in fixed_roles.items() if role == "clinician")
+        speakers, roles_info = assign_roles(segments, aligned, clinician=clin)
+        for sp in speakers:
+            sp.role = fixed_roles.get(sp.id, "other")
+        roles_info.update({"rule": "channels", "patient": next(
+            (spk for spk, role in fixed_roles.items() if role == "patient"), None),
+            "explanation": "roles given by --channels: each channel is one speaker"})
+    else:
+        aligned = assign_words(words, exclusive) if not _has_speakers(words) else list(words)
+        speakers, roles_info = assign_roles(segments, aligned, clinician=clinician)
     roles = {s.id: s.role for s in speakers}
     turns = build_turns(aligned, exclusive, roles)
     notes = []
@@ -263,9 +377,18 @@ def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] 
     )
 
 
-def diarization_models(user_pipeline: Optional[str]) -> list[ModelInfo]:
+def _has_speakers(words) -> bool:
+    return bool(words) and all(w.speaker is not None for w in words)
+
+
+def diarization_models(user_pipeline: Optional[str], mode: str = "diarization") -> list[ModelInfo]:
     from . import catalogue
 
+    if mode == "channels":
+        fw = catalogue.package_version("faster-whisper") or "?"
+        return [ModelInfo("voice-activity", "Silero VAD v6 (one speaker per channel)",
+                          f"onnxruntime {catalogue.package_version('onnxruntime') or '?'}",
+                          f"faster-whisper {fw} wheel (assets/silero_vad_v6.onnx)")]
     pa = catalogue.package_version("pyannote.audio") or "?"
     if user_pipeline:
         return [ModelInfo("diarization", user_pipeline, f"pyannote.audio {pa}", user_pipeline)]

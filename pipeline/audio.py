@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Optional
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ class Audio:
     codec: str
     container: str
     sha256: str
+    channel_samples: Optional[np.ndarray] = None  # (channels, samples) at 16 kHz, when kept
 
     @property
     def duration_s(self) -> float:
@@ -68,8 +70,8 @@ def check_input_file(path: str | Path) -> Path:
     return p
 
 
-def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S) -> Audio:
-    """Decode ``path`` to 16 kHz mono float32.
+def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_channels: bool = False) -> Audio:
+    """Decode ``path`` to 16 kHz mono float32 (and, with ``keep_channels``, every channel too).
 
     Raises:
         InputError: missing, unreadable or corrupt file, no audio stream, or audio shorter
@@ -96,12 +98,19 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S) -> Audi
         container_name = container.format.name if container.format else ""
         resampler = av.AudioResampler(format="fltp", layout=None, rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
+        planes: list[np.ndarray] = []
+
+        def take(frames) -> None:
+            for out in frames:
+                arr = out.to_ndarray()
+                chunks.append(_to_mono(arr))
+                if keep_channels:
+                    planes.append(arr.reshape(-1, arr.shape[-1]).astype(np.float32, copy=False))
+
         try:
             for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(_to_mono(out.to_ndarray()))
-            for out in resampler.resample(None):
-                chunks.append(_to_mono(out.to_ndarray()))
+                take(resampler.resample(frame))
+            take(resampler.resample(None))
         except InputError:
             raise
         except Exception as exc:
@@ -111,9 +120,10 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S) -> Audi
     finally:
         container.close()
 
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    samples = np.nan_to_num(samples.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
-    np.clip(samples, -1.0, 1.0, out=samples)
+    samples = _clean(np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32))
+    per_channel = None
+    if keep_channels and planes and all(p.shape[0] == planes[0].shape[0] for p in planes):
+        per_channel = _clean(np.concatenate(planes, axis=1))
     duration = len(samples) / SAMPLE_RATE
     if duration < min_duration_s:
         raise InputError(
@@ -128,7 +138,15 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S) -> Audi
         codec=codec,
         container=container_name,
         sha256=file_sha256(p),
+        channel_samples=per_channel,
     )
+
+
+def _clean(x: np.ndarray) -> np.ndarray:
+    """float32, NaN/inf replaced by 0, clipped to [-1, 1]."""
+    x = np.nan_to_num(x.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(x, -1.0, 1.0, out=x)
+    return x
 
 
 def _to_mono(planar: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -41,6 +42,12 @@ def handle_errors(func):
         except KeyboardInterrupt:
             click.echo("attune: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # stdout closed early (e.g. piped into `head`): outputs are written
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # a bug: still one line unless --debug
@@ -84,6 +91,10 @@ def analysis_options(func):
                      help="Hugging Face token for a gated hub pipeline (env HF_TOKEN)."),
         click.option("--clinician", default=None, metavar="SPEAKER_xx",
                      help="Which diarized speaker is the clinician (overrides the automatic rule)."),
+        click.option("--channels", default=None, metavar="LABELS|auto",
+                     help="Each channel is one speaker: 'clinician,patient' or 'patient,clinician' "
+                          "(in channel order), or 'auto' to use the channels only when they carry "
+                          "different voices."),
         click.option("--threads", type=int, default=None,
                      help="CPU threads for the models (default: all cores)."),
     ]
@@ -115,7 +126,7 @@ def main():
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            threads, no_audio, as_json, quiet, debug):
+            channels, threads, no_audio, as_json, quiet, debug):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -134,7 +145,7 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
         asr_backend=asr_backend, asr_model=asr_model, beam_size=beam_size,
         num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
         diarization_pipeline=diarization_pipeline, hf_token=hf_token, clinician=clinician,
-        threads=threads or default_threads(),
+        channels=channels, threads=threads or default_threads(),
     )
     progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
     from .report import build_report
@@ -157,6 +168,7 @@ def _summary(result, out: Path) -> None:
     click.echo(f"{result.recording.path}: {d:.1f} s analysed in {result.timings.get('total', 0):.1f} s "
                f"(RTF {result.timings.get('rtf', 0):.3f})")
     click.echo(f"  speakers: {roles}")
+    click.echo(f"  mode: {result.mode.get('name', 'diarization')} ({result.mode.get('reason', '')})")
     click.echo(f"  roles: {result.roles.get('explanation', '')}")
     click.echo(f"  {len(result.words)} words, {len(result.turns)} turns")
     for note in result.notes:

@@ -102,6 +102,7 @@ class Result:
     metrics: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     roles: dict[str, Any] = field(default_factory=dict)
+    mode: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     created: str = ""
     attunement_version: str = ""
@@ -141,6 +142,7 @@ class Result:
                 metrics=dict(d.get("metrics", {})),
                 timings=dict(d.get("timings", {})),
                 roles=dict(d.get("roles", {})),
+                mode=dict(d.get("mode", {})),
                 notes=list(d.get("notes", [])),
                 created=d.get("created", ""),
                 attunement_version=d.get("attunement_version", ""),

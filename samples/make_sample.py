@@ -15,6 +15,8 @@ Outputs (beside this file):
     consultation.flac      16 kHz mono mix, faint seeded noise added
     consultation.ref.json  ground truth utterances {speaker, role, start, end, text}
     consultation.rttm      the same utterances as reference speech regions
+    consultation.stereo.flac  dual-channel version: clinician left, patient right, each channel
+                           also carrying the other voice 20 dB lower (crosstalk), for channel mode
 
 Run: ``python samples/make_sample.py`` (needs ``flite`` on PATH, numpy and soundfile).
 The rendered files are committed, so users need no synthesiser.
@@ -63,6 +65,7 @@ SCRIPT = [
 ]
 TAIL_S = 1.0
 NOISE_RMS = 0.002
+CROSSTALK_DB = 20.0
 SEED = 20261127
 
 
@@ -115,6 +118,17 @@ def main() -> int:
     mix += rng.normal(0.0, NOISE_RMS, total).astype(np.float32)
     mix *= 0.9 / max(1e-9, float(np.abs(mix).max()))
     sf.write(HERE / "consultation.flac", mix, SR, subtype="PCM_16")
+
+    # dual-channel: each party on its own channel, the other leaking in 20 dB lower
+    tracks = {role: np.zeros(total, dtype=np.float32) for role in VOICES}
+    for role, _, start, audio in placed:
+        tracks[role][start : start + len(audio)] += audio
+    leak = 10 ** (-CROSSTALK_DB / 20)
+    left = tracks["clinician"] + leak * tracks["patient"]
+    right = tracks["patient"] + leak * tracks["clinician"]
+    stereo = np.stack([left, right], axis=1) + rng.normal(0.0, NOISE_RMS, (total, 2)).astype(np.float32)
+    stereo *= 0.9 / max(1e-9, float(np.abs(stereo).max()))
+    sf.write(HERE / "consultation.stereo.flac", stereo, SR, subtype="PCM_16")
 
     utterances = [
         {

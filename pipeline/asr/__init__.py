@@ -24,8 +24,13 @@ class ASREngine(ABC):
     backend: str = ""
 
     @abstractmethod
-    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None) -> list[Word]:
-        """Transcribe ``samples`` (16 kHz mono float32) into timed words."""
+    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None,
+                   speech_only: bool = False) -> list[Word]:
+        """Transcribe ``samples`` (16 kHz mono float32) into timed words.
+
+        ``speech_only`` lets the engine skip long silences (used for channels in which
+        everything but the channel's own speech has been silenced).
+        """
 
     @abstractmethod
     def info(self) -> ModelInfo:

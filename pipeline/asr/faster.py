@@ -50,6 +50,7 @@ class FasterWhisperEngine(ASREngine):
         self,
         model: Optional[str] = None,
         threads: int = 2,
+        workers: int = 2,
         beam_size: int = 5,
         compute_type: str = "int8",
         language: str = "en",
@@ -64,6 +65,7 @@ class FasterWhisperEngine(ASREngine):
                 device="cpu",
                 compute_type=compute_type,
                 cpu_threads=max(1, threads),
+                num_workers=max(1, workers),  # concurrent transcribe() calls (one per channel)
                 local_files_only=local,
             )
         except Exception as exc:
@@ -85,7 +87,8 @@ class FasterWhisperEngine(ASREngine):
             source=self.source,
         )
 
-    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None) -> list[Word]:
+    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None,
+                   speech_only: bool = False) -> list[Word]:
         total = len(samples) / 16000.0
         segments, _info = self._model.transcribe(
             np.ascontiguousarray(samples, dtype=np.float32),
@@ -93,7 +96,7 @@ class FasterWhisperEngine(ASREngine):
             beam_size=self.beam_size,
             word_timestamps=True,
             condition_on_previous_text=False,
-            vad_filter=False,
+            vad_filter=speech_only,
         )
         words: list[Word] = []
         for seg in segments:
