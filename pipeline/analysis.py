@@ -50,6 +50,9 @@ class AnalysisOptions:
     hf_token: Optional[str] = field(default=None, repr=False)
     clinician: Optional[str] = None
     channels: Optional[str] = None  # "clinician,patient", "patient,clinician", "auto" or None
+    voices: Optional[list[str]] = None  # names from the voice book; None = all enrolled clinicians
+    use_voice_book: bool = True
+    voice_book: Optional[str] = None  # path (default: the user's voice book)
     threads: int = field(default_factory=default_threads)
 
     def validate(self) -> None:
@@ -105,6 +108,8 @@ class AnalysisOptions:
             "max_speakers": self.max_speakers,
             "clinician": self.clinician,
             "channels": self.channels,
+            "voices": self.voices,
+            "use_voice_book": self.use_voice_book,
             "word_alignment": {
                 "rule": "max overlap with exclusive diarization, else nearest region",
                 "nearest_max_s": NEAREST_MAX_S,
@@ -181,8 +186,21 @@ class Analyzer:
             words, segments, exclusive = self._run_mix(audio, timings)
             fixed = None
 
+        voice_roles, voice_info = {}, None
+        if fixed is None and o.clinician is None:
+            t = time.perf_counter()
+            voice_roles, voice_info = self._match_voices(audio, exclusive, plan)
+            if voice_info is not None:
+                timings["voices"] = time.perf_counter() - t
+
         t = time.perf_counter()
-        result = assemble(audio, words, segments, exclusive, clinician=o.clinician, fixed_roles=fixed)
+        result = assemble(audio, words, segments, exclusive, clinician=o.clinician, fixed_roles=fixed,
+                          voice_roles=voice_roles)
+        if voice_info is not None:
+            result.roles["voices"] = voice_info
+            names = {m["speaker"]: m["name"] for m in voice_info["matches"]}
+            for sp in result.speakers:
+                sp.name = names.get(sp.id)
         result.mode = mode
         timings["align"] = time.perf_counter() - t
 
@@ -200,6 +218,48 @@ class Analyzer:
         for k in ("rtf", "rtf_without_model_loading"):
             result.timings[k] = round(timings[k], 4)
         return result
+
+    def _selected_voices(self):
+        """The voices to look for: --voice names, else every enrolled clinician."""
+        from .voices import VoiceBook
+
+        o = self.options
+        if not o.use_voice_book:
+            return []
+        with VoiceBook(Path(o.voice_book) if o.voice_book else None, create=bool(o.voices)) as book:
+            enrolled = book.voices()
+            if o.voices:
+                known = {v.name: v for v in enrolled}
+                missing = [n for n in o.voices if n not in known]
+                if missing:
+                    have = ", ".join(sorted(known)) or "none"
+                    raise InputError(f"--voice {missing[0]}: no such voice in {book.path} (enrolled: {have})")
+                return [known[n] for n in o.voices]
+            return [v for v in enrolled if v.role == "clinician"]
+
+    def _match_voices(self, audio: Audio, exclusive, plan) -> tuple[dict, Optional[dict]]:
+        """Match diarized speakers to the voice book (see :mod:`pipeline.voices`)."""
+        from .embedding import CamPlusPlus
+        from .voices import MATCH_THRESHOLD, match, speaker_samples
+
+        voices = self._selected_voices()
+        if not voices:
+            return {}, None
+        embedder = _cached(("campplus", self.options.threads), lambda: CamPlusPlus(self.options.threads))
+        embeddings = {}
+        for spk in sorted({s.speaker for s in exclusive}):
+            if plan is not None:  # channel mode (auto): the speaker's own channel
+                idx = int(spk.rsplit("_", 1)[1]) - 1
+                source = audio.channel_samples[idx]
+            else:
+                source = audio.samples
+            x = speaker_samples(source, exclusive, spk)
+            if len(x) >= 16000:
+                embeddings[spk] = embedder.embed(x)
+        matches, sims = match(embeddings, voices)
+        info = {"threshold": MATCH_THRESHOLD, "looked_for": [v.name for v in voices],
+                "matches": matches, "similarities": sims}
+        return {m["speaker"]: m["role"] for m in matches}, info
 
     def _choose_mode(self, audio: Audio, labels: Optional[list[str]], timings: dict) -> tuple[dict, Optional[tuple]]:
         """Channel mode or diarization of the mix, and why."""
@@ -321,11 +381,14 @@ class Analyzer:
 
 
 def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] = None,
-             fixed_roles: Optional[dict[str, str]] = None) -> Result:
+             fixed_roles: Optional[dict[str, str]] = None,
+             voice_roles: Optional[dict[str, str]] = None) -> Result:
     """Align words to speakers, give roles, build turns: the pure part of ``analyze``.
 
     ``fixed_roles`` (channel mode with labels) gives every speaker's role; the words then
-    already carry their speaker (their channel) and are not re-aligned.
+    already carry their speaker (their channel) and are not re-aligned. ``voice_roles``
+    (speakers matched to the voice book) fixes the roles of the matched speakers; the
+    others follow the automatic rule.
     """
     if fixed_roles is not None:
         aligned = list(words)
@@ -338,7 +401,11 @@ def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] 
             "explanation": "roles given by --channels: each channel is one speaker"})
     else:
         aligned = assign_words(words, exclusive) if not _has_speakers(words) else list(words)
+        if voice_roles and clinician is None:
+            clinician = _clinician_with_voices(segments, aligned, voice_roles)
         speakers, roles_info = assign_roles(segments, aligned, clinician=clinician)
+        if voice_roles:
+            _apply_voice_roles(speakers, roles_info, voice_roles)
     roles = {s.id: s.role for s in speakers}
     turns = build_turns(aligned, exclusive, roles)
     notes = []
@@ -375,6 +442,35 @@ def assemble(audio: Audio, words, segments, exclusive, clinician: Optional[str] 
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         attunement_version=__version__,
     )
+
+
+def _clinician_with_voices(segments, words, voice_roles: dict[str, str]) -> Optional[str]:
+    """A matched clinician; else the automatic rule among speakers not matched as patients."""
+    matched = [spk for spk, role in voice_roles.items() if role == "clinician"]
+    if matched:
+        return matched[0]
+    candidates = [s for s in segments if voice_roles.get(s.speaker) != "patient"]
+    if not candidates:
+        return None
+    _speakers, info = assign_roles(candidates, [w for w in words if voice_roles.get(w.speaker) != "patient"])
+    return info["clinician"]
+
+
+def _apply_voice_roles(speakers, roles_info: dict, voice_roles: dict[str, str]) -> None:
+    """Matched speakers take their enrolled role; a matched patient displaces the rule's."""
+    if "patient" in voice_roles.values():
+        for sp in speakers:
+            if sp.role == "patient" and voice_roles.get(sp.id) != "patient":
+                sp.role = "other"
+    for sp in speakers:
+        if sp.id in voice_roles:
+            sp.role = voice_roles[sp.id]
+    roles_info["clinician"] = next((s.id for s in speakers if s.role == "clinician"), None)
+    roles_info["patient"] = next((s.id for s in speakers if s.role == "patient"), None)
+    roles_info["rule"] = "voices"
+    roles_info["explanation"] = ("roles of speakers matched to the voice book come from their enrolment ("
+                                 + ", ".join(f"{spk}: {role}" for spk, role in voice_roles.items())
+                                 + "); other speakers follow the automatic rule")
 
 
 def _has_speakers(words) -> bool:

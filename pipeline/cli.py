@@ -95,6 +95,9 @@ def analysis_options(func):
                      help="Each channel is one speaker: 'clinician,patient' or 'patient,clinician' "
                           "(in channel order), or 'auto' to use the channels only when they carry "
                           "different voices."),
+        click.option("--voice", "voices", multiple=True, metavar="NAME",
+                     help="Look for this enrolled voice (repeatable; default: every enrolled clinician)."),
+        click.option("--no-voices", is_flag=True, help="Do not use the voice book at all."),
         click.option("--threads", type=int, default=None,
                      help="CPU threads for the models (default: all cores)."),
     ]
@@ -126,7 +129,7 @@ def main():
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            channels, threads, no_audio, as_json, quiet, debug):
+            channels, voices, no_voices, threads, no_audio, as_json, quiet, debug):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -145,7 +148,8 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
         asr_backend=asr_backend, asr_model=asr_model, beam_size=beam_size,
         num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
         diarization_pipeline=diarization_pipeline, hf_token=hf_token, clinician=clinician,
-        channels=channels, threads=threads or default_threads(),
+        channels=channels, voices=list(voices) or None, use_voice_book=not no_voices,
+        threads=threads or default_threads(),
     )
     progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
     from .report import build_report
@@ -164,7 +168,8 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
 
 def _summary(result, out: Path) -> None:
     d = result.recording.duration_s
-    roles = ", ".join(f"{s.id} = {s.role} ({s.talk_s:.1f} s)" for s in result.speakers) or "none"
+    roles = ", ".join(f"{s.id}{' (' + s.name + ')' if s.name else ''} = {s.role} ({s.talk_s:.1f} s)"
+                      for s in result.speakers) or "none"
     click.echo(f"{result.recording.path}: {d:.1f} s analysed in {result.timings.get('total', 0):.1f} s "
                f"(RTF {result.timings.get('rtf', 0):.3f})")
     click.echo(f"  speakers: {roles}")
@@ -312,6 +317,70 @@ def report_cmd(result_path, output, audio_path, no_audio, pdf, debug):
         pdf_path = out.with_suffix(".pdf")
         print_pdf(out, pdf_path)
         click.echo(f"pdf: {pdf_path}")
+
+
+@main.group("voices")
+def voices_group():
+    """Known voices: enrol a clinician (or simulated patient) once, recognise them after.
+
+    The voice book is a SQLite file in your data folder, readable by you only (speaker
+    embeddings are biometric data); `attune voices list` shows where.
+    """
+
+
+@voices_group.command("enroll")
+@click.argument("name")
+@click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--role", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True,
+              help="The role this person has in consultations.")
+@click.option("--replace", is_flag=True, help="Replace an enrolled voice of the same name.")
+@debug_option
+@handle_errors
+def voices_enroll(name, audio, role, replace, debug):
+    """Enrol NAME from recordings of that person alone (at least 3 s of speech each)."""
+    _configure_logging(debug)
+    from .voices import VoiceBook, enroll
+
+    with VoiceBook() as book:  # fail on an unwritable book before the work
+        if not replace and book.get(name.strip()) is not None:
+            raise AttuneError(f"voice {name.strip()!r} is already enrolled (use --replace to enrol it again)")
+        voice = enroll(name, audio, role)
+        book.add(voice, replace=replace)
+        click.echo(f"enrolled {voice.name} ({voice.role}) from {voice.speech_s:.1f} s of speech in {book.path}")
+
+
+@voices_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@debug_option
+@handle_errors
+def voices_list(as_json, debug):
+    """List the enrolled voices and where the voice book is."""
+    from .voices import VoiceBook, book_path
+
+    with VoiceBook(create=False) as book:
+        rows = [{"name": v.name, "role": v.role, "speech_s": v.speech_s, "sources": v.sources,
+                 "created": v.created, "model": v.model} for v in book.voices()]
+    if as_json:
+        click.echo(json.dumps({"voice_book": str(book_path()), "voices": rows}, indent=2))
+        return
+    click.echo(f"voice book: {book_path()}")
+    if not rows:
+        click.echo("  (no voices enrolled)")
+    for r in rows:
+        click.echo(f"  {r['name']} [{r['role']}] {r['speech_s']:.1f} s of speech from {r['sources']} ({r['created']})")
+
+
+@voices_group.command("remove")
+@click.argument("name")
+@debug_option
+@handle_errors
+def voices_remove(name, debug):
+    """Remove NAME from the voice book."""
+    from .voices import VoiceBook
+
+    with VoiceBook(create=False) as book:
+        book.remove(name)
+    click.echo(f"removed {name}")
 
 
 @main.command("models")

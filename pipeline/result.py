@@ -62,6 +62,7 @@ class Speaker:
     talk_s: float
     words: int = 0
     questions: int = 0
+    name: Optional[str] = None  # from the voice book, when the speaker matched an enrolled voice
 
 
 @dataclass

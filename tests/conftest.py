@@ -13,6 +13,12 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
+import os
+import tempfile
+
+# the tests never touch the user's own voice book
+os.environ["ATTUNE_DATA_DIR"] = tempfile.mkdtemp(prefix="attune-test-data-")
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "consultation.flac"
 SAMPLE_REF = ROOT / "samples" / "consultation.ref.json"
