@@ -80,7 +80,8 @@ def run_one(path: Path, args) -> dict:
     """Child process: analyse one file and report timings, peak RSS and scores."""
     from pipeline.analysis import AnalysisOptions, Analyzer
 
-    opts = AnalysisOptions(asr_model=args.asr_model, beam_size=args.beam_size)
+    opts = AnalysisOptions(asr_model=args.asr_model, beam_size=args.beam_size, channels=args.channels,
+                           use_voice_book=False)
     t0 = time.perf_counter()
     result = Analyzer(opts).run(path)
     wall = time.perf_counter() - t0
@@ -95,6 +96,7 @@ def run_one(path: Path, args) -> dict:
         **{k: v for k, v in result.timings.items()},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "speakers": len(result.speakers),
+        "mode": result.mode.get("name"),
     }
     ref = reference_for(path)
     if ref:
@@ -107,6 +109,9 @@ def main() -> int:
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--asr-model", default=None)
     ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--channels", default=None, help="channel mode, e.g. clinician,patient or auto")
+    ap.add_argument("--stereo", action="store_true",
+                    help="use the dual-channel versions (*.stereo.flac) of the consultations")
     ap.add_argument("--save", type=Path, default=None,
                     help="also write each result.json to SAVE/<stem>.result.json")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
@@ -114,17 +119,23 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_one(args.one, args)))
         return 0
-    files = args.files or [ROOT / "samples" / "consultation.flac"] + sorted(
-        p for p in SHARED.glob("*.flac") if ".stereo." not in p.name
-    )
+    if args.stereo:
+        files = args.files or [ROOT / "samples" / "consultation.stereo.flac"] + sorted(SHARED.glob("*.stereo.flac"))
+    else:
+        files = args.files or [ROOT / "samples" / "consultation.flac"] + sorted(
+            p for p in SHARED.glob("*.flac") if ".stereo." not in p.name
+        )
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"settings: asr_model={args.asr_model or 'whisper-tiny.en'} beam={args.beam_size}\n")
-    cols = ["file", "duration_s", "load_models", "decode", "asr", "diarization", "total", "rtf",
+    print(f"settings: asr_model={args.asr_model or 'whisper-tiny.en'} beam={args.beam_size} "
+          f"channels={args.channels}\n")
+    cols = ["file", "mode", "duration_s", "load_models", "decode", "asr", "diarization", "channel_vad", "total", "rtf",
             "rtf_without_model_loading", "peak_rss_mb", "der_0.0", "der_0.25", "wer", "roles_right"]
     print(" | ".join(cols))
     rows = []
     for f in files:
         cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size)]
+        if args.channels:
+            cmd += ["--channels", args.channels]
         if args.asr_model:
             cmd += ["--asr-model", args.asr_model]
         if args.save:
