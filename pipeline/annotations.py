@@ -29,6 +29,7 @@ class Timing:
     duration: Optional[float] = None
     words: Optional[list[Word]] = None
     roles: dict[str, str] = field(default_factory=dict)  # speaker -> role, when known
+    utterances: list[dict] = field(default_factory=list)  # {speaker, start, end, text} when the file has text
 
     @property
     def speakers(self) -> list[str]:
@@ -159,6 +160,7 @@ def read_textgrid(path: str | Path, default_name: Optional[str] = None) -> Timin
         return Timing(segments=[], source=str(path), duration=file_xmax)
     n_tiers = int(take_num("number of tiers"))
     segs: list[Segment] = []
+    utts: list[dict] = []
     names: list[str] = []
     for _t in range(n_tiers):
         klass, ln = take("tier class")
@@ -181,13 +183,14 @@ def read_textgrid(path: str | Path, default_name: Optional[str] = None) -> Timin
                 _check_span(a, b, path, ln)
                 if label.strip() and b > a:
                     segs.append(Segment(speaker, round(a, 3), round(b, 3)))
+                    utts.append({"speaker": speaker, "start": round(a, 3), "end": round(b, 3), "text": label.strip()})
         elif klass == "TextTier":
             for _i in range(count):
                 take_num("point time")
                 take("point mark")
         else:
             raise InputError(f"{path}:{ln}: unknown TextGrid tier class {klass!r}")
-    return Timing(segments=segs, source=str(path), duration=file_xmax)
+    return Timing(segments=segs, source=str(path), duration=file_xmax, utterances=utts)
 
 
 def read_textgrid_pair(paths: Sequence[str | Path]) -> Timing:
@@ -198,13 +201,15 @@ def read_textgrid_pair(paths: Sequence[str | Path]) -> Timing:
     tier_names = [n[0] if n else Path(p).stem for n, p in zip(names, paths)]
     if len(set(tier_names)) < len(tier_names):
         tier_names = [Path(p).stem for p in paths]
-    segs = []
+    segs, utts = [], []
     for t, name, p in zip(timings, tier_names, paths):
         if len({s.speaker for s in t.segments}) > 1:
             raise InputError(f"{p}: has several interval tiers; pass one TextGrid with all tiers instead of a pair")
         segs += [Segment(name, s.start, s.end) for s in t.segments]
+        utts += [{**u, "speaker": name} for u in t.utterances]
     durations = [t.duration for t in timings if t.duration is not None]
-    return Timing(segments=segs, source=" + ".join(str(p) for p in paths), duration=max(durations) if durations else None)
+    return Timing(segments=segs, source=" + ".join(str(p) for p in paths),
+                  duration=max(durations) if durations else None, utterances=utts)
 
 
 # ---------------------------------------------------------------- ELAN
@@ -224,7 +229,7 @@ def read_eaf(path: str | Path) -> Timing:
     for ts in root.iter("TIME_SLOT"):
         v = ts.get("TIME_VALUE")
         slots[ts.get("TIME_SLOT_ID", "")] = None if v is None else _number(v, path, 0, "TIME_VALUE") / 1000.0
-    segs = []
+    segs, utts = [], []
     for tier in root.iter("TIER"):
         speaker = tier.get("TIER_ID") or tier.get("PARTICIPANT") or "tier"
         for ann in tier.iter("ALIGNABLE_ANNOTATION"):
@@ -239,7 +244,8 @@ def read_eaf(path: str | Path) -> Timing:
             value = ann.findtext("ANNOTATION_VALUE") or ""
             if b > a and value.strip():
                 segs.append(Segment(speaker, round(a, 3), round(b, 3)))
-    return Timing(segments=segs, source=str(path))
+                utts.append({"speaker": speaker, "start": round(a, 3), "end": round(b, 3), "text": value.strip()})
+    return Timing(segments=segs, source=str(path), utterances=utts)
 
 
 # ---------------------------------------------------------------- result.json
@@ -252,6 +258,55 @@ def read_result(path: str | Path) -> Timing:
         words=list(result.words),
         roles={s.id: s.role for s in result.speakers},
     )
+
+
+ROLE_NAMES = {"clinician": "clinician", "doctor": "clinician", "physician": "clinician", "gp": "clinician",
+              "nurse": "clinician", "student": "clinician", "patient": "patient"}
+
+
+def role_for_label(label: str) -> Optional[str]:
+    """'doctor' -> 'clinician', 'patient' -> 'patient'; None for labels such as SPEAKER_00."""
+    return ROLE_NAMES.get(label.strip().lower())
+
+
+def read_reference_json(path: str | Path) -> Timing:
+    """A reference JSON: ``{"utterances": [{role or speaker, start, end, text}], "duration": s}``."""
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("utterances"), list):
+        raise InputError(f"{path}: a reference JSON needs an 'utterances' list")
+    segs, utts, roles = [], [], {}
+    for i, u in enumerate(data["utterances"]):
+        if not isinstance(u, dict):
+            raise InputError(f"{path}: utterance {i + 1} is not an object")
+        spk = u.get("speaker") or u.get("role")
+        if not spk:
+            raise InputError(f"{path}: utterance {i + 1} has neither 'speaker' nor 'role'")
+        try:
+            a, b = float(u["start"]), float(u["end"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{path}: utterance {i + 1} needs numeric 'start' and 'end'") from None
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise InputError(f"{path}: utterance {i + 1} has a non-finite time")
+        if a < 0:
+            raise InputError(f"{path}: utterance {i + 1}: negative start time ({a:g})")
+        if b < a:
+            raise InputError(f"{path}: utterance {i + 1}: end ({b:g}) is before start ({a:g})")
+        spk = str(spk)
+        role = u.get("role")
+        if role:
+            roles.setdefault(spk, role_for_label(str(role)) or str(role))
+        if b > a:
+            segs.append(Segment(spk, round(a, 3), round(b, 3)))
+        utts.append({"speaker": spk, "start": a, "end": b, "text": str(u.get("text", ""))})
+    duration = data.get("duration", data.get("duration_s"))
+    return Timing(segments=segs, source=str(path), duration=float(duration) if duration else None,
+                  roles=roles, utterances=utts)
 
 
 def read_timing(paths: Sequence[str | Path]) -> Timing:
@@ -272,5 +327,10 @@ def read_timing(paths: Sequence[str | Path]) -> Timing:
     if ext == ".eaf":
         return read_eaf(p)
     if ext == ".json":
-        return read_result(p)
+        try:
+            return read_result(p)
+        except InputError as exc:
+            if "(schema None" not in str(exc):  # a result.json of another schema: say so
+                raise
+            return read_reference_json(p)
     raise InputError(f"{p}: unknown annotation format {ext or '(no extension)'} (use .rttm, .TextGrid, .eaf or result.json)")

@@ -383,6 +383,57 @@ def voices_remove(name, debug):
     click.echo(f"removed {name}")
 
 
+@main.command("evaluate")
+@click.argument("results", nargs=-1, required=True, metavar="RESULT.json...",
+                type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--reference", "references", multiple=True, required=True, metavar="REF",
+              type=click.Path(path_type=Path, dir_okay=True),
+              help="Reference for each RESULT, in order: RTTM, TextGrid, ELAN .eaf or reference JSON "
+                   "({role or speaker, start, end, text} utterances). One RESULT may take two one-tier "
+                   "TextGrids.")
+@click.option("--drop-fillers", is_flag=True, help="Drop filler words (um, uh, er, hmm) before scoring WER.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per pair, then the summary).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@debug_option
+@handle_errors
+def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, debug):
+    """Score analyses against human references: DER, JER, WER, roles, metric agreement.
+
+    Pairs RESULT.json files with --reference files in order; several pairs add a summary
+    row (means, and pooled DER and WER).
+    """
+    _configure_logging(debug)
+    from . import evaluate as ev
+
+    if as_json and as_csv:
+        raise AttuneError("choose one of --json and --csv")
+    if len(results) == len(references):
+        pairs = [(r, [ref]) for r, ref in zip(results, references)]
+    elif len(results) == 1 and all(r.suffix.lower() == ".textgrid" for r in references):
+        pairs = [(results[0], list(references))]
+    else:
+        raise AttuneError(f"{len(results)} result file(s) but {len(references)} --reference file(s): give one "
+                          "reference per result (or two one-tier TextGrids for one result)")
+    rows = ev.evaluate_files(pairs, drop_fillers=drop_fillers)
+    summary = ev.summarise(rows) if len(rows) > 1 else None
+    if as_json:
+        text = json.dumps({"pairs": [ev.public(r) for r in rows], "summary": summary}, indent=2) + "\n"
+    elif as_csv:
+        text = ev.to_csv(rows, summary)
+    else:
+        text = ev.to_text(rows, summary)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from .outputs import atomic_write, check_output_dir
+
+        check_output_dir(output.parent if str(output.parent) else Path("."))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(output, text)
+
+
 @main.command("models")
 @click.option("--verify", is_flag=True, help="Also check every file's sha256 against the manifest.")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
