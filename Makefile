@@ -42,6 +42,7 @@ $(STAMP): pyproject.toml requirements.txt
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_analyze.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) samples/consultation.attune .pytest_cache

@@ -194,6 +194,21 @@ def _configure_logging(debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def emit(text: str, output: Optional[Path]) -> None:
+    """Print ``text``, or write it atomically to ``output``."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .outputs import atomic_write, check_output_dir
+
+    check_output_dir(output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(output, text)
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+
+
 def metric_options(func):
     """The metric thresholds (seconds), shared by every command that computes metrics."""
     from .metrics import Params
@@ -261,17 +276,7 @@ def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, 
     if output is not None and output.suffix.lower() == ".json":
         as_json = True
     text = json.dumps(metrics, indent=2) + "\n" if as_json else to_csv(metrics)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        from .outputs import atomic_write, check_output_dir
-
-        check_output_dir(output.parent if str(output.parent) else Path("."))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            atomic_write(output, text)
-        except OSError as exc:
-            raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+    emit(text, output)
     for note in metrics.get("notes", []):
         click.echo(f"attune: note: {note}", err=True)
 
@@ -424,14 +429,7 @@ def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, deb
         text = ev.to_csv(rows, summary)
     else:
         text = ev.to_text(rows, summary)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        from .outputs import atomic_write, check_output_dir
-
-        check_output_dir(output.parent if str(output.parent) else Path("."))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(output, text)
+    emit(text, output)
 
 
 @main.command("models")

@@ -105,6 +105,8 @@ def _lanes(result: Result) -> list[dict]:
     lanes = []
     for s in speakers:
         label = {"clinician": "Clinician", "patient": "Patient"}.get(s.role, f"Other ({s.id})")
+        if s.name:
+            label += f" ({s.name})"
         lanes.append({"id": s.id, "role": s.role, "label": label})
     return lanes
 
@@ -238,6 +240,7 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "caveat": CAVEAT,
         "notes": list(result.notes) + list(m.get("notes", [])),
         "roles": result.roles.get("explanation", ""),
+        "mode": result.mode.get("reason", ""),
         "variant": m.get("backchannel_variant"),
         "groups": metric_cards(m) if m.get("clinician") else [],
         "turns": turns,
