@@ -77,7 +77,7 @@ def analysis_options(func):
                           "wheels), a local CTranslate2 model folder, or a faster-whisper model "
                           "name (needs a network connection)."),
         click.option("--beam-size", default=5, show_default=True, type=int,
-                     help="Beam size for decoding (1 = greedy, faster)."),
+                     help="Beam size for decoding (1 = greedy; see docs/benchmarks.md for speed and accuracy)."),
         click.option("--num-speakers", type=int, default=None,
                      help="Exact number of speakers, when known."),
         click.option("--min-speakers", type=int, default=2, show_default=True,
