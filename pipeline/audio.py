@@ -96,16 +96,19 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
             raise InputError(f"{p}: the audio stream has no valid sample rate")
         codec = ctx.name or ""
         container_name = container.format.name if container.format else ""
-        resampler = av.AudioResampler(format="fltp", layout=None, rate=SAMPLE_RATE)
+        # packed float ("flt"): one plane per frame whatever the channel count (PyAV's planar
+        # conversion crashed on an 8-channel WAV with no channel mask)
+        resampler = av.AudioResampler(format="flt", layout=None, rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
         planes: list[np.ndarray] = []
 
         def take(frames) -> None:
             for out in frames:
-                arr = out.to_ndarray()
+                n_ch = len(out.layout.channels) or channels
+                arr = out.to_ndarray().reshape(-1, n_ch).T  # (channels, samples)
                 chunks.append(_to_mono(arr))
                 if keep_channels:
-                    planes.append(arr.reshape(-1, arr.shape[-1]).astype(np.float32, copy=False))
+                    planes.append(np.ascontiguousarray(arr, dtype=np.float32))
 
         try:
             for frame in container.decode(stream):

@@ -121,3 +121,19 @@ def test_nan_and_inf_samples_are_zeroed(tmp_path):
     a = load_audio(p)
     assert np.isfinite(a.samples).all()
     assert a.samples.max() == pytest.approx(0.5, abs=0.01)
+
+
+def test_eight_channels_without_a_channel_mask(clip_dir, tmp_path):
+    # regression: PyAV's planar conversion crashed (segfault) on this layout
+    x, sr = sf.read(clip_dir / "clip.wav", dtype="float32")
+    p = tmp_path / "eight.wav"
+    sf.write(p, np.stack([x * (i + 1) / 8 for i in range(8)], axis=1), sr)
+    a = load_audio(p, keep_channels=True)
+    assert a.channels == 8 and a.channel_samples.shape == (8, len(x))
+    np.testing.assert_allclose(a.channel_samples[7], x, atol=2e-4)
+    np.testing.assert_allclose(a.samples, x * np.mean([(i + 1) / 8 for i in range(8)]), atol=2e-4)
+
+
+def test_stereo_channels_kept_in_order(clip_dir):
+    a = load_audio(clip_dir / "stereo.wav", keep_channels=True)
+    np.testing.assert_allclose(a.channel_samples[1], 0.5 * a.channel_samples[0], atol=2e-4)
