@@ -1,11 +1,11 @@
 """Metrics from the reference timing next to the same metrics from ``attune analyze``.
 
 For every consultation in ``../shared/data`` (PriMock57 (CC-BY-4.0), re-voiced) that has a
-reference RTTM and a saved analysis (``benchmarks/run_analyze.py --save DIR``), prints each
-timing metric computed from the reference RTTM (clinician = the ``doctor`` speaker) and from
-the analysis's diarization (clinician = the speaker the analysis called clinician), with the
-absolute difference. Both sides use the timing-only backchannel variant, so the comparison
-is like for like.
+reference RTTM and a saved analysis (``benchmarks/run_analyze.py --save DIR``), prints the
+metric agreement of :func:`pipeline.evaluate.evaluate`: each timing metric from the
+reference RTTM (clinician = the ``doctor`` speaker) and from the analysis's speaker timing
+(clinician = the speaker the analysis called clinician), with the absolute difference.
+Both sides use the timing-only backchannel variant, so the comparison is like for like.
 
 Usage:
     python benchmarks/metric_agreement.py RESULTS_DIR [--markdown]
@@ -14,7 +14,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,8 +23,8 @@ SHARED = ROOT.parent / "shared" / "data"
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from pipeline.annotations import read_rttm
-    from pipeline.metrics import TIMING_METRICS, compute
+    from pipeline.annotations import read_timing
+    from pipeline.evaluate import evaluate
     from pipeline.result import Result
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,25 +41,18 @@ def main() -> int:
         print(f"no pairs: need {SHARED}/<id>.rttm and {args.results}/<id>.result.json", file=sys.stderr)
         return 1
     for rttm, res in pairs:
-        ref_meta = json.loads(rttm.with_suffix(".ref.json").read_text())
-        duration = ref_meta.get("duration")
-        ref = compute(read_rttm(rttm).segments, "doctor", duration=duration)
         result = Result.load(res)
-        clin = next((s.id for s in result.speakers if s.role == "clinician"), None)
-        pat = next((s.id for s in result.speakers if s.role == "patient"), None)
-        hyp = compute(result.segments, clin, duration=duration, patient=pat)
-        print(f"\n{rttm.stem} ({duration:.0f} s): reference RTTM vs attune analyze (timing variant)")
+        agreement = evaluate(result, read_timing([rttm]))["metric_agreement"]
+        print(f"\n{rttm.stem} ({result.recording.duration_s:.0f} s): reference RTTM vs attune analyze (timing variant)")
         sep = " | "
         head = ["metric", "reference", "analyze", "abs diff"]
         if args.markdown:
             print("| " + sep.join(head) + " |\n|" + "---|" * len(head))
         else:
             print(sep.join(head))
-        for name in TIMING_METRICS:
-            a, b = ref[name], hyp[name]
-            diff = abs(a - b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and \
-                not isinstance(a, bool) else ("" if a == b else "differs")
-            cells = [name, _fmt(a), _fmt(b), _fmt(diff)]
+        for m in agreement:
+            cells = [m["metric"], _fmt(m["reference"]), _fmt(m["analysis"]),
+                     _fmt(m["abs_diff"]) if m["abs_diff"] is not None else ("" if m["reference"] == m["analysis"] else "differs")]
             print(("| " + sep.join(cells) + " |") if args.markdown else sep.join(cells))
     return 0
 

@@ -2,8 +2,8 @@
 
 Runs the analysis on the bundled sample and on every consultation in ``../shared/data``
 (when present; PriMock57 (CC-BY-4.0), re-voiced), each in its own process so that peak RSS
-is per recording, and prints per-stage seconds, RTF, peak RSS, DER (collar 0 and 0.25 s,
-pyannote.metrics) and WER (jiwer, after :func:`pipeline.textnorm.normalize`).
+is per recording, and prints per-stage seconds, RTF, peak RSS, DER (collar 0 and 0.25 s),
+WER and roles, scored by :mod:`pipeline.evaluate` against the reference JSON.
 
 Usage:
     python benchmarks/run_analyze.py [--asr-model base] [--beam-size 1] [FILES...]
@@ -26,54 +26,20 @@ SHARED = ROOT.parent / "shared" / "data"
 
 
 def reference_for(audio: Path):
-    """Reference utterances for ``audio`` (``<stem>.ref.json``) or None."""
+    """The reference JSON for ``audio`` (``<stem>.ref.json``), or None."""
     ref = audio.with_name(audio.name.split(".")[0] + ".ref.json")
-    return json.loads(ref.read_text()) if ref.exists() else None
+    return ref if ref.exists() else None
 
 
-def read_rttm(path: Path):
-    from pyannote.core import Annotation, Segment
+def score(result, ref_json: Path) -> dict:
+    """DER, WER and roles by :mod:`pipeline.evaluate` against the reference JSON."""
+    from pipeline.annotations import read_timing
+    from pipeline.evaluate import evaluate
 
-    ann = Annotation()
-    for line in path.read_text().splitlines():
-        f = line.split()
-        if len(f) >= 8 and f[0] == "SPEAKER" and float(f[4]) > 0:
-            ann[Segment(float(f[3]), float(f[3]) + float(f[4]))] = f[7]
-    return ann
-
-
-def score(result: dict, ref: dict, rttm: Path | None = None) -> dict:
-    import jiwer
-    from pyannote.core import Annotation, Segment
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    from pipeline.textnorm import normalize
-
-    r_ann, h_ann = Annotation(), Annotation()
-    if rttm is not None and rttm.exists():
-        r_ann = read_rttm(rttm)
-    else:
-        for u in ref["utterances"]:
-            if u["end"] > u["start"]:
-                r_ann[Segment(u["start"], u["end"])] = u.get("speaker") or u["role"]
-    for s in result["segments"]:
-        h_ann[Segment(s["start"], s["end"])] = s["speaker"]
-    uem = Segment(0, result["recording"]["duration_s"])
-    out = {}
-    for collar in (0.0, 0.25):
-        out[f"der_{collar}"] = DiarizationErrorRate(collar=collar)(r_ann, h_ann, uem=uem)
-    ref_text = normalize(" ".join(u["text"] for u in ref["utterances"]))
-    hyp_text = normalize(" ".join(w["text"] for w in result["words"]))
-    out["wer"] = jiwer.wer(ref_text, hyp_text) if ref_text else float("nan")
-    # roles: the speaker labelled clinician should mostly overlap the reference clinician
-    ref_role = {}
-    for u in ref["utterances"]:
-        ref_role.setdefault(u.get("speaker") or u["role"], u["role"].replace("doctor", "clinician"))
-    mapping = DiarizationErrorRate().optimal_mapping(r_ann, h_ann)
-    right = [ref_role.get(mapping.get(s["id"]), None) == s["role"]
-             for s in result["speakers"] if s["role"] in ("clinician", "patient")]
-    out["roles_right"] = f"{sum(right)}/{len(right)}"
-    return out
+    e = evaluate(result, read_timing([ref_json]))
+    right = sum(1 for r in e["roles"].values() if r["analysis"] == r["reference"])
+    return {"der_0.0": e["der_c0"], "der_0.25": e["der_c025"], "wer": e["wer"],
+            "roles_right": f"{right}/{len(e['roles'])}"}
 
 
 def run_one(path: Path, args) -> dict:
@@ -85,7 +51,6 @@ def run_one(path: Path, args) -> dict:
     t0 = time.perf_counter()
     result = Analyzer(opts).run(path)
     wall = time.perf_counter() - t0
-    d = result.to_dict()
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
         (args.save / (path.name.split(".")[0] + ".result.json")).write_text(result.to_json())
@@ -100,7 +65,7 @@ def run_one(path: Path, args) -> dict:
     }
     ref = reference_for(path)
     if ref:
-        row.update(score(d, ref, path.with_name(path.name.split(".")[0] + ".rttm")))
+        row.update(score(result, ref))
     return row
 
 

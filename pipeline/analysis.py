@@ -137,6 +137,7 @@ class Analyzer:
         self.options.validate()
         self.progress = progress or Progress(enabled=False)
         self.load_s = 0.0
+        self.last_audio: Optional[Audio] = None  # the audio of the latest run (for the report)
         self._asr: Optional[ASREngine] = None
         self._diarizer: Optional[Diarizer] = None
 
@@ -171,6 +172,7 @@ class Analyzer:
 
         t = time.perf_counter()
         audio = load_audio(path, keep_channels=o.channels is not None)
+        self.last_audio = audio
         timings["decode"] = time.perf_counter() - t
         labels = parse_labels(o.channels, audio.channels) if o.channels else None
 

@@ -154,8 +154,10 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
     progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
     from .report import build_report
 
-    result = Analyzer(options, progress).run(input_path)
-    report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio)
+    analyzer = Analyzer(options, progress)
+    result = analyzer.run(input_path)
+    report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio,
+                          samples=analyzer.last_audio.samples)
     write_outputs(result, out, extra=report)
     if as_json:
         click.echo(result.to_json(), nl=False)

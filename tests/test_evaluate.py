@@ -11,7 +11,6 @@ from conftest import ROOT, SAMPLE_REF
 from pipeline.annotations import read_timing
 from pipeline.cli import main
 from pipeline.evaluate import evaluate, summarise
-from pipeline.metrics import compute
 from pipeline.result import Recording, Result, Segment, Speaker, Word
 
 

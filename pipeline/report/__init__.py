@@ -54,12 +54,13 @@ def encode_mp3(samples) -> bytes:
 
 
 def prepare_audio(result: Result, audio_path: Optional[str | Path], report_path: Path,
-                  notes: list[str]) -> tuple[Optional[dict], dict[str, bytes]]:
+                  notes: list[str], samples=None) -> tuple[Optional[dict], dict[str, bytes]]:
     """The player's source, and any file to write beside the report.
 
     An explicitly given audio file must be the analysed recording (same sha256). When the
     recording is simply looked up at its analysed path and is gone or changed, the report is
-    made without a player and says why.
+    made without a player and says why. ``samples`` (the 16 kHz audio the analysis already
+    decoded from that file) saves decoding it again.
     """
     from ..audio import file_sha256, load_audio
 
@@ -78,7 +79,7 @@ def prepare_audio(result: Result, audio_path: Optional[str | Path], report_path:
             raise InputError(msg + "; pass the right file or --no-audio")
         notes.append(msg + ": the report has no player")
         return None, {}
-    mp3 = encode_mp3(load_audio(path).samples)
+    mp3 = encode_mp3(samples if samples is not None else load_audio(path).samples)
     if len(mp3) <= EMBED_LIMIT_BYTES:
         src = "data:audio/mpeg;base64," + base64.b64encode(mp3).decode("ascii")
         return {"src": src, "mime": "audio/mpeg", "embedded": True}, {}
@@ -130,13 +131,16 @@ def _markup(text: str):
 
 
 def build_report(result: Result, report_path: str | Path, audio_path: Optional[str | Path] = None,
-                 include_audio: bool = True) -> dict[str, str | bytes]:
-    """Render the report: ``{file name: content}`` for the report and any audio file beside it."""
+                 include_audio: bool = True, samples=None) -> dict[str, str | bytes]:
+    """Render the report: ``{file name: content}`` for the report and any audio file beside it.
+
+    ``samples``: the decoded 16 kHz mono audio of ``audio_path``, when the caller has it.
+    """
     report_path = Path(report_path)
     notes: list[str] = []
     audio, extra = (None, {})
     if include_audio:
-        audio, extra = prepare_audio(result, audio_path, report_path, notes)
+        audio, extra = prepare_audio(result, audio_path, report_path, notes, samples)
     files: dict[str, str | bytes] = {report_path.name: render_html(result, audio, notes)}
     files.update(extra)
     return files
