@@ -175,6 +175,7 @@ class Analyzer:
         self.last_audio = audio
         timings["decode"] = time.perf_counter() - t
         labels = parse_labels(o.channels, audio.channels) if o.channels else None
+        voices = self._selected_voices() if o.clinician is None else []  # fail early on an unknown --voice
 
         load_before = self.load_s
         self.load(diarization=not o.channels)
@@ -189,9 +190,9 @@ class Analyzer:
             fixed = None
 
         voice_roles, voice_info = {}, None
-        if fixed is None and o.clinician is None:
+        if fixed is None and voices:
             t = time.perf_counter()
-            voice_roles, voice_info = self._match_voices(audio, exclusive, plan)
+            voice_roles, voice_info = self._match_voices(audio, exclusive, plan, voices)
             if voice_info is not None:
                 timings["voices"] = time.perf_counter() - t
 
@@ -239,14 +240,11 @@ class Analyzer:
                 return [known[n] for n in o.voices]
             return [v for v in enrolled if v.role == "clinician"]
 
-    def _match_voices(self, audio: Audio, exclusive, plan) -> tuple[dict, Optional[dict]]:
-        """Match diarized speakers to the voice book (see :mod:`pipeline.voices`)."""
+    def _match_voices(self, audio: Audio, exclusive, plan, voices) -> tuple[dict, Optional[dict]]:
+        """Match diarized speakers to the chosen voices (see :mod:`pipeline.voices`)."""
         from .embedding import CamPlusPlus
         from .voices import MATCH_THRESHOLD, match, speaker_samples
 
-        voices = self._selected_voices()
-        if not voices:
-            return {}, None
         embedder = _cached(("campplus", self.options.threads), lambda: CamPlusPlus(self.options.threads))
         embeddings = {}
         for spk in sorted({s.speaker for s in exclusive}):
