@@ -63,6 +63,12 @@ def handle_errors(func):
     return wrapper
 
 
+def shared_output_option(func):
+    return click.option("--shared-output", is_flag=True,
+                        help="Write files readable by others (0644); the default is owner-only (0600, "
+                             "folders 0700), as outputs hold medical data.")(func)
+
+
 def debug_option(func):
     return click.option("--debug", is_flag=True, help="Show full tracebacks and detailed logs.")(func)
 
@@ -125,11 +131,12 @@ def main():
               help="Leave the audio player out of report.html (for privacy).")
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
+@shared_output_option
 @debug_option
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            channels, voices, no_voices, threads, no_audio, as_json, quiet, debug):
+            channels, voices, no_voices, threads, no_audio, as_json, quiet, shared_output, debug):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -158,7 +165,7 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
     result = analyzer.run(input_path)
     report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio,
                           samples=analyzer.last_audio.samples)
-    write_outputs(result, out, extra=report)
+    write_outputs(result, out, extra=report, private=not shared_output)
     if as_json:
         click.echo(result.to_json(), nl=False)
     elif not quiet:
@@ -196,17 +203,17 @@ def _configure_logging(debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def emit(text: str, output: Optional[Path]) -> None:
+def emit(text: str, output: Optional[Path], private: bool = True) -> None:
     """Print ``text``, or write it atomically to ``output``."""
     if output is None:
         click.echo(text, nl=False)
         return
-    from .outputs import atomic_write, check_output_dir
+    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
 
     check_output_dir(output.parent)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(output, text)
+        make_dir(output.parent, private)
+        atomic_write(output, text, file_mode(private))
     except OSError as exc:
         raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
 
@@ -257,10 +264,11 @@ def _params(frame, min_pause, backchannel_max, interrupt_overlap, listen_pause, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (default: one CSV row with a header).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of stdout (.json implies --json).")
+@shared_output_option
 @debug_option
 @handle_errors
 def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, interrupt_overlap,
-                listen_pause, opening_min, as_json, output, debug):
+                listen_pause, opening_min, as_json, output, shared_output, debug):
     """Compute the conversation metrics from speaker timing.
 
     INPUT is an RTTM file, a Praat TextGrid (one interval tier per speaker, or two one-tier
@@ -278,7 +286,7 @@ def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, 
     if output is not None and output.suffix.lower() == ".json":
         as_json = True
     text = json.dumps(metrics, indent=2) + "\n" if as_json else to_csv(metrics)
-    emit(text, output)
+    emit(text, output, private=not shared_output)
     for note in metrics.get("notes", []):
         click.echo(f"attune: note: {note}", err=True)
 
@@ -291,16 +299,17 @@ def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, 
               help="The recording, if it has moved since the analysis (must be the same file).")
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out (for privacy).")
 @click.option("--pdf", is_flag=True, help="Also print the report to PDF with headless Chromium.")
+@shared_output_option
 @debug_option
 @handle_errors
-def report_cmd(result_path, output, audio_path, no_audio, pdf, debug):
+def report_cmd(result_path, output, audio_path, no_audio, pdf, shared_output, debug):
     """Render the HTML review report of an analysis again.
 
     One self-contained file that opens offline in any current browser: timeline, metric
     cards with reference values, charts, transcript with search, and (unless --no-audio)
     the recording, playable from any turn.
     """
-    from .outputs import atomic_write, check_output_dir
+    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
     from .report import build_report
     from .report.pdf import print_pdf
     from .result import Result
@@ -313,16 +322,17 @@ def report_cmd(result_path, output, audio_path, no_audio, pdf, debug):
         raise AttuneError(f"{out}: the report file name must end in .html")
     check_output_dir(out.parent)
     files = build_report(result, out, audio_path=audio_path, include_audio=not no_audio)
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        make_dir(out.parent, not shared_output)
         for name, content in files.items():
-            atomic_write(out.parent / name, content)
+            atomic_write(out.parent / name, content, file_mode(not shared_output))
     except OSError as exc:
         raise OutputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
     click.echo(f"report: {out}")
     if pdf:
         pdf_path = out.with_suffix(".pdf")
         print_pdf(out, pdf_path)
+        os.chmod(pdf_path, file_mode(not shared_output))
         click.echo(f"pdf: {pdf_path}")
 
 
@@ -403,9 +413,10 @@ def voices_remove(name, debug):
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per pair, then the summary).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of stdout.")
+@shared_output_option
 @debug_option
 @handle_errors
-def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, debug):
+def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, shared_output, debug):
     """Score analyses against human references: DER, JER, WER, roles, metric agreement.
 
     Pairs RESULT.json files with --reference files in order; several pairs add a summary
@@ -431,7 +442,7 @@ def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, deb
         text = ev.to_csv(rows, summary)
     else:
         text = ev.to_text(rows, summary)
-    emit(text, output)
+    emit(text, output, private=not shared_output)
 
 
 @main.command("models")

@@ -2,6 +2,11 @@
 
 Every file is rendered in memory first, then written atomically (temporary file in the same
 folder + rename), so a failed run never leaves a half-written file behind.
+
+Outputs are private by default: a folder attunement creates is readable by its owner only
+(0700) and every file it writes is 0600, since transcripts of consultations are medical
+data. ``private=False`` (``--shared-output``) writes 0644 files into folders made with the
+usual permissions.
 """
 
 from __future__ import annotations
@@ -115,7 +120,27 @@ def check_output_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def atomic_write(path: Path, content: str | bytes, mode: int = 0o644) -> None:
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SHARED_FILE_MODE = 0o644
+
+
+def file_mode(private: bool) -> int:
+    return PRIVATE_FILE_MODE if private else SHARED_FILE_MODE
+
+
+def make_dir(path: Path, private: bool = True) -> bool:
+    """Create ``path`` (and its parents); the folder itself is 0700 when private. Returns
+    whether it was created."""
+    if path.is_dir():
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    if private:
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return True
+
+
+def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -136,7 +161,7 @@ def atomic_write(path: Path, content: str | bytes, mode: int = 0o644) -> None:
 
 
 def write_outputs(result: Result, out_dir: str | Path,
-                  extra: Optional[dict[str, str | bytes]] = None) -> list[Path]:
+                  extra: Optional[dict[str, str | bytes]] = None, private: bool = True) -> list[Path]:
     """Render every output, then write them all into ``out_dir``; returns the paths written.
 
     Rendering happens before anything touches the disk, and each file is renamed into
@@ -145,13 +170,13 @@ def write_outputs(result: Result, out_dir: str | Path,
     rendered = {name: render(result) for name, render in RENDERERS.items()}
     rendered.update(extra or {})
     out = check_output_dir(out_dir)
-    created = not out.exists()
+    created = False
     written: list[Path] = []
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        created = make_dir(out, private)
         for name, content in rendered.items():
             path = out / name
-            atomic_write(path, content)
+            atomic_write(path, content, file_mode(private))
             written.append(path)
     except OSError as exc:
         for p in written:

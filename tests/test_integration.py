@@ -160,3 +160,11 @@ def test_bad_diarization_pipeline(clip_dir, tmp_path, sample_run, make, message)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines
     assert not (tmp_path / "o").exists()
+
+
+def test_analyze_outputs_are_owner_only(sample_run):
+    import stat
+
+    out = sample_run["out"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}

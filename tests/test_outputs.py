@@ -164,7 +164,7 @@ def test_failed_write_leaves_no_partial_files(result, tmp_path, monkeypatch):
     real = outputs.atomic_write
     calls = []
 
-    def flaky(path, text, mode=0o644):
+    def flaky(path, text, mode=0o600):
         calls.append(path.name)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
@@ -175,3 +175,20 @@ def test_failed_write_leaves_no_partial_files(result, tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="No space left on device"):
         write_outputs(result, out)
     assert not out.exists()
+
+
+def test_outputs_are_private_by_default(result, tmp_path):
+    import stat
+
+    out = tmp_path / "private"
+    written = write_outputs(result, out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o600}
+
+
+def test_shared_outputs(result, tmp_path):
+    import stat
+
+    out = tmp_path / "shared"
+    written = write_outputs(result, out, private=False)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}

@@ -193,6 +193,12 @@ def test_report_command_writes_html_without_audio(result, tmp_path):
     assert r.exit_code == 0, r.output
     html = (tmp_path / "r" / "x.html").read_text()
     assert "No audio in this report" in html and "How are you?" in html
+    import stat
+
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "r" / "x.html").stat().st_mode) == 0o600
+    r = CliRunner().invoke(main, ["report", str(p), "--no-audio", "--shared-output", "-o", str(tmp_path / "s.html")])
+    assert r.exit_code == 0 and stat.S_IMODE((tmp_path / "s.html").stat().st_mode) == 0o644
 
 
 def test_report_command_rejects_a_different_audio_file(result, tmp_path, clip_dir):
