@@ -129,6 +129,10 @@ def main():
 @analysis_options
 @click.option("--no-audio", is_flag=True,
               help="Leave the audio player out of report.html (for privacy).")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
+              help="Also record the analysis in this results database (SQLite).")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label stored with the analysis in --db (clinician, patient, station, date, or any).")
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @shared_output_option
@@ -136,7 +140,8 @@ def main():
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            channels, voices, no_voices, threads, no_audio, as_json, quiet, shared_output, debug):
+            channels, voices, no_voices, threads, no_audio, db_path, labels, as_json, quiet, shared_output,
+            debug):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -148,9 +153,18 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
     from .outputs import check_output_dir, default_output_dir, write_outputs
     from .progress import Progress
 
+    from .store import Store, parse_labels as parse_db_labels
+
     check_input_file(input_path)
     out = output_dir or default_output_dir(input_path)
     check_output_dir(out)
+    label_map = parse_db_labels(labels)
+    if label_map and db_path is None:
+        raise AttuneError("--label needs --db (labels are stored in the results database)")
+    if db_path is not None:
+        check_output_dir(db_path.parent)
+        with Store(db_path):  # opened (and upgraded) now: a bad database fails before the work
+            pass
     options = AnalysisOptions(
         asr_backend=asr_backend, asr_model=asr_model, beam_size=beam_size,
         num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
@@ -166,6 +180,9 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
     report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio,
                           samples=analyzer.last_audio.samples)
     write_outputs(result, out, extra=report, private=not shared_output)
+    if db_path is not None:
+        with Store(db_path) as store:
+            store.record(result, label_map, result_path=str(out / "result.json"))
     if as_json:
         click.echo(result.to_json(), nl=False)
     elif not quiet:
@@ -443,6 +460,90 @@ def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, sha
     else:
         text = ev.to_text(rows, summary)
     emit(text, output, private=not shared_output)
+
+
+@main.group("db")
+def db_group():
+    """The results database: give the recorded analyses back as a table (for pandas)."""
+
+
+def db_argument(func):
+    return click.argument("db_path", metavar="DB", type=click.Path(path_type=Path, dir_okay=True))(func)
+
+
+def _open_db(db_path: Path):
+    from .store import Store
+
+    if not db_path.is_file():
+        raise AttuneError(f"{db_path}: no such database")
+    return Store(db_path)
+
+
+@db_group.command("export")
+@db_argument
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="Table format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (required for parquet; CSV goes to stdout otherwise).")
+@shared_output_option
+@debug_option
+@handle_errors
+def db_export(db_path, fmt, output, shared_output, debug):
+    """Export every analysis in DB: one row each, labels and metrics as columns."""
+    with _open_db(db_path) as store:
+        df = store.frame()
+    if fmt == "csv":
+        emit(df.to_csv(index=False), output, private=not shared_output)
+        return
+    if output is None:
+        raise AttuneError("--format parquet needs -o FILE")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise AttuneError("--format parquet needs pyarrow (pip install pyarrow)") from None
+    import io
+
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+
+    check_output_dir(output.parent)
+    make_dir(output.parent, not shared_output)
+    atomic_write(output, buf.getvalue(), file_mode(not shared_output))
+
+
+@db_group.command("query")
+@db_argument
+@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
+              help="Keep rows whose column equals the value (repeatable; e.g. clinician=Dr A).")
+@click.option("--metric", "metric_names", multiple=True, metavar="NAME",
+              help="Show only these metrics (repeatable; default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of CSV.")
+@debug_option
+@handle_errors
+def db_query(db_path, where, metric_names, as_json, debug):
+    """Show the analyses in DB that match simple filters."""
+    from .metrics import METRIC_NAMES
+    from .store import parse_labels as parse_pairs
+
+    filters = {}
+    for item in where:
+        try:
+            filters.update(parse_pairs([item]))
+        except AttuneError:
+            raise AttuneError(f"--where {item!r}: expected COLUMN=VALUE") from None
+    unknown = [m for m in metric_names if m not in METRIC_NAMES]
+    if unknown:
+        raise AttuneError(f"--metric {unknown[0]}: unknown metric (see docs/metrics.md)")
+    with _open_db(db_path) as store:
+        df = store.frame(filters)
+    if metric_names:
+        drop = [c for c in df.columns if c in METRIC_NAMES and c not in metric_names]
+        df = df.drop(columns=drop)
+    if as_json:
+        click.echo(df.to_json(orient="records", indent=2))
+    else:
+        click.echo(df.to_csv(index=False), nl=False)
 
 
 @main.command("models")

@@ -1,0 +1,154 @@
+"""The results database: every analysis in one SQLite file, for pandas and for cohorts.
+
+Schema (version :data:`SCHEMA_VERSION`, upgraded in place by :data:`MIGRATIONS`):
+
+* ``meta(key, value)``: ``schema_version``.
+* ``analyses``: one row per analysed recording and set of options: ``id``, ``path``,
+  ``sha256`` (of the audio file), ``duration_s``, ``analysed`` (ISO time), ``options_hash``
+  and ``options`` (JSON of the result's ``parameters``), ``mode`` (diarization/channels),
+  ``clinician``, ``patient``, ``station``, ``date`` (labels), ``labels`` (JSON of every
+  label), ``result_path``, ``attunement_version``. ``(sha256, options_hash)`` is unique: the
+  same audio analysed with the same options replaces its row.
+* ``metrics(analysis_id, name, value)``: every scalar metric of the analysis (booleans as
+  0/1, undefined metrics absent).
+
+The file is created readable by the owner only (it holds labels and results of medical
+consultations). Every write is one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .errors import InputError, OutputError
+from .metrics import METRIC_NAMES
+from .result import Result
+
+SCHEMA_VERSION = 1
+LABEL_COLUMNS = ("clinician", "patient", "station", "date")
+MIGRATIONS = {
+    1: [
+        "CREATE TABLE analyses (id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, "
+        "duration_s REAL, analysed TEXT, options_hash TEXT NOT NULL, options TEXT NOT NULL, mode TEXT, "
+        "clinician TEXT, patient TEXT, station TEXT, date TEXT, labels TEXT NOT NULL DEFAULT '{}', "
+        "result_path TEXT, attunement_version TEXT, UNIQUE (sha256, options_hash))",
+        "CREATE TABLE metrics (analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE, "
+        "name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (analysis_id, name))",
+    ],
+}
+
+
+def options_hash(parameters: dict) -> str:
+    """A stable hash of the options that change what an analysis computes."""
+    keep = {k: v for k, v in parameters.items() if k not in ("threads", "threads_asr_diarization")}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_labels(items: Iterable[str]) -> dict[str, str]:
+    """``["clinician=Dr A", "station=3"]`` -> dict; raises on an item without '='."""
+    labels = {}
+    for item in items:
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise InputError(f"--label {item!r}: expected key=value")
+        k, v = item.split("=", 1)
+        labels[k.strip()] = v.strip()
+    return labels
+
+
+class Store:
+    """An open results database (a context manager)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise OutputError(f"{self.path}: is a folder, not a database file")
+        fresh = not self.path.exists()
+        try:
+            if fresh:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path))
+            if fresh:
+                os.chmod(self.path, 0o600)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(f"{self.path}: not a usable attunement database ({exc})") from None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        with self.conn:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise OutputError(f"{self.path}: made by a newer attunement (schema {version}, this one knows "
+                                  f"{SCHEMA_VERSION})")
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[v]:
+                    self.conn.execute(statement)
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def record(self, result: Result, labels: Optional[dict[str, str]] = None,
+               result_path: Optional[str] = None) -> int:
+        """Store (or replace) one analysis; returns its id."""
+        labels = dict(labels or {})
+        opts = options_hash(result.parameters)
+        cols = {k: labels.get(k) for k in LABEL_COLUMNS}
+        with self.conn:
+            self.conn.execute("DELETE FROM analyses WHERE sha256 = ? AND options_hash = ?",
+                              (result.recording.sha256, opts))
+            cur = self.conn.execute(
+                "INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, clinician, "
+                "patient, station, date, labels, result_path, attunement_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.recording.path, result.recording.sha256, result.recording.duration_s, result.created, opts,
+                 json.dumps(result.parameters, sort_keys=True), result.mode.get("name", "diarization"),
+                 cols["clinician"], cols["patient"], cols["station"], cols["date"],
+                 json.dumps(labels, sort_keys=True), result_path, result.attunement_version))
+            aid = cur.lastrowid
+            rows = []
+            for name in METRIC_NAMES:
+                v = result.metrics.get(name)
+                if isinstance(v, bool):
+                    v = int(v)
+                if isinstance(v, (int, float)):
+                    rows.append((aid, name, float(v)))
+            self.conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", rows)
+        return aid
+
+    def has(self, sha256: str, parameters: dict) -> bool:
+        row = self.conn.execute("SELECT 1 FROM analyses WHERE sha256 = ? AND options_hash = ?",
+                                (sha256, options_hash(parameters))).fetchone()
+        return row is not None
+
+    def frame(self, filters: Optional[dict[str, str]] = None):
+        """All analyses as one pandas DataFrame (one column per metric), optionally filtered
+        by label columns (``{"clinician": "Dr A"}``)."""
+        import pandas as pd
+
+        base = pd.read_sql_query(
+            "SELECT id, path, sha256, duration_s, analysed, mode, clinician, patient, station, date, labels, "
+            "options_hash, result_path, attunement_version FROM analyses ORDER BY id", self.conn)
+        extra = base.pop("labels").map(json.loads)
+        for key in sorted({k for d in extra for k in d} - set(LABEL_COLUMNS)):
+            base[key] = extra.map(lambda d, k=key: d.get(k))
+        metrics = pd.read_sql_query("SELECT analysis_id, name, value FROM metrics", self.conn)
+        if not metrics.empty:
+            wide = metrics.pivot(index="analysis_id", columns="name", values="value")
+            wide = wide[[n for n in METRIC_NAMES if n in wide.columns]]
+            base = base.merge(wide, left_on="id", right_index=True, how="left")
+        for key, value in (filters or {}).items():
+            if key not in base.columns:
+                raise InputError(f"--where {key}={value}: no such column (columns: {', '.join(base.columns[:14])}, ...)")
+            base = base[base[key].astype(str) == value]
+        return base.reset_index(drop=True)
