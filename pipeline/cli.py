@@ -10,13 +10,14 @@ import functools
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import click
 
 from . import __version__
-from .errors import AttuneError, OutputError
+from .errors import AttuneError, InputError, OutputError
 
 EXIT_INTERNAL = 70
 EXIT_NO_SPEECH = 5
@@ -216,7 +217,7 @@ def _configure_logging(debug: bool) -> None:
     if not debug:
         warnings.filterwarnings("ignore")
         for name in ("pyannote", "lightning", "pytorch_lightning", "lightning_fabric",
-                     "speechbrain", "faster_whisper", "torch"):
+                     "speechbrain", "faster_whisper", "torch", "distributed"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -460,6 +461,101 @@ def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, sha
     else:
         text = ev.to_text(rows, summary)
     emit(text, output, private=not shared_output)
+
+
+@main.command("batch")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUTS...")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output folder: one sub-folder per recording, and attune.db.")
+@click.option("--recursive", is_flag=True, help="Also look in sub-folders (and let ** in patterns match them).")
+@click.option("--force", is_flag=True, help="Analyse again recordings that are already done.")
+@click.option("--workers", type=int, default=None,
+              help="Local worker processes (default: one per two cores).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Send the work to an existing Dask cluster instead of local workers.")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
+              help="Results database (default: OUTDIR/attune.db).")
+@click.option("--manifest", type=click.Path(path_type=Path), default=None,
+              help="CSV with a path column and label columns (clinician, patient, station, date, ...).")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="A label for every recording.")
+@analysis_options
+@click.option("--no-audio", is_flag=True, help="Leave the audio player out of the reports.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@shared_output_option
+@debug_option
+@handle_errors
+def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manifest, labels, asr_backend,
+          asr_model, beam_size, num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token,
+          clinician, channels, voices, no_voices, threads, no_audio, quiet, shared_output, debug):
+    """Analyse many recordings: resumable, in parallel, recorded in a results database.
+
+    INPUTS are files, folders and glob patterns. A recording already analysed with the same
+    options is skipped (--force redoes it); a failing recording is reported and the others
+    go on. Exit status 0 only when none failed.
+    """
+    import dataclasses
+
+    from . import batch as b
+    from .analysis import AnalysisOptions
+    from .outputs import check_output_dir, make_dir
+    from .store import Store, parse_labels as parse_pairs
+
+    _configure_logging(debug)
+    if workers is not None and workers < 1:
+        raise AttuneError(f"--workers must be at least 1 (got {workers})")
+    paths = b.expand_inputs(inputs, recursive)
+    if not paths:
+        raise InputError("no recordings found in the inputs")
+    common = parse_pairs(labels)
+    per_file = b.read_manifest(manifest) if manifest else {}
+    label_map = {p.resolve(): {**common, **per_file.get(p.resolve(), {})} for p in paths}
+    n_workers = workers or b.default_workers()
+    options = AnalysisOptions(
+        asr_backend=asr_backend, asr_model=asr_model, beam_size=beam_size, num_speakers=num_speakers,
+        min_speakers=min_speakers, max_speakers=max_speakers, diarization_pipeline=diarization_pipeline,
+        hf_token=hf_token, clinician=clinician, channels=channels, voices=list(voices) or None,
+        use_voice_book=not no_voices,
+        threads=threads or max(1, b.default_workers() * 2 // n_workers),
+    )
+    options.validate()
+    check_output_dir(out_dir)
+    make_dir(out_dir, not shared_output)
+    db = db_path or out_dir / "attune.db"
+    summary = b.BatchSummary()
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        jobs, summary.skipped = b.plan(paths, out_dir, options.parameters(), store, force, label_map)
+        bar = None
+        if not quiet and sys.stderr.isatty() and jobs:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs), unit="rec", desc="batch", file=sys.stderr)
+
+        def on_result(res: dict) -> None:
+            if res["status"] == "done":
+                from .result import Result
+
+                store.record(Result.from_dict(res["result"]), res["labels"],
+                             result_path=str(Path(res["out_dir"]) / "result.json"))
+                summary.done.append(res["path"])
+            else:
+                summary.failed.append((res["path"], res["reason"]))
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            b.run_batch(jobs, dataclasses.asdict(options), workers=n_workers, scheduler=scheduler,
+                        include_audio=not no_audio, private=not shared_output, on_result=on_result)
+        finally:
+            if bar is not None:
+                bar.close()
+    summary.seconds = time.perf_counter() - t0
+    click.echo(f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
+               f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}")
+    for path, reason in summary.failed:
+        click.echo(f"  failed: {reason if reason.startswith(path) else f'{path}: {reason}'}")
+    if summary.failed:
+        sys.exit(6)
 
 
 @main.group("db")

@@ -1,0 +1,216 @@
+"""Many recordings: ``attune batch`` on Dask (a local cluster or an existing one).
+
+* Inputs: files, folders (audio and video files in them; ``recursive`` for sub-folders) and
+  glob patterns. One output folder per recording under the batch's output folder.
+* Resumable: a recording whose audio (sha256) was already analysed with the same options
+  is skipped (its row is in the results database and its result.json exists), unless
+  ``force``. Outputs and database rows are written per recording, atomically, so an
+  interrupted batch loses at most the recordings in progress.
+* One failing recording is reported and does not stop the others.
+* Work runs on Dask workers: a ``LocalCluster`` of ``workers`` processes (no dashboard,
+  bound to this machine) or, with ``scheduler``, an existing Dask cluster. Each worker
+  process loads the models once (``pipeline.analysis`` keeps them per process) and reuses
+  them for every recording it gets. Only the client writes the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from .errors import AttuneError, InputError
+
+AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4",
+                    ".mov", ".mkv", ".wma", ".aif", ".aiff", ".amr", ".3gp"}
+SCHEDULER_TIMEOUT_S = 10
+
+
+def expand_inputs(inputs: Sequence[str], recursive: bool = False) -> list[Path]:
+    """Files as given; audio/video files inside folders; glob patterns expanded."""
+    found: list[Path] = []
+    for item in inputs:
+        if any(ch in item for ch in "*?["):
+            matches = sorted(glob.glob(item, recursive=recursive))
+            if not matches:
+                raise InputError(f"{item}: no file matches this pattern")
+            found += [Path(m) for m in matches if Path(m).is_file()]
+            continue
+        p = Path(item)
+        if p.is_dir():
+            walker = p.rglob("*") if recursive else p.glob("*")
+            found += sorted(f for f in walker if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+        elif p.exists():
+            found.append(p)
+        else:
+            raise InputError(f"{p}: no such file or folder")
+    unique, seen = [], set()
+    for f in found:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
+    """A CSV with a ``path`` column and any label columns (clinician, patient, station, date...).
+
+    Relative paths are taken from the manifest's folder. Returns resolved path -> labels.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such manifest file")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "path" not in [f.strip() for f in reader.fieldnames]:
+                raise InputError(f"{path}:1: the manifest needs a 'path' column")
+            rows: dict[Path, dict[str, str]] = {}
+            for i, row in enumerate(reader, start=2):
+                row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+                if None in row or not row.get("path"):
+                    raise InputError(f"{path}:{i}: row without a path")
+                target = Path(row.pop("path"))
+                if not target.is_absolute():
+                    target = path.parent / target
+                key = target.resolve()
+                if key in rows:
+                    raise InputError(f"{path}:{i}: {target} is listed twice")
+                rows[key] = {k: v for k, v in row.items() if k and v}
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV ({exc})") from None
+    return rows
+
+
+def output_dirs(paths: Sequence[Path], out_dir: Path) -> list[Path]:
+    """``OUTDIR/<stem>``, with a short hash of the full path when two stems collide."""
+    stems = [p.stem for p in paths]
+    out = []
+    for p, stem in zip(paths, stems):
+        if stems.count(stem) > 1:
+            stem = f"{stem}-{hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:8]}"
+        out.append(out_dir / stem)
+    return out
+
+
+@dataclass
+class Job:
+    path: str
+    out_dir: str
+    labels: dict = field(default_factory=dict)
+
+
+def run_job(job: Job, options: dict, include_audio: bool, private: bool) -> dict:
+    """Analyse one recording on a worker; returns its status (and result, for the database)."""
+    from .analysis import AnalysisOptions, Analyzer
+    from .outputs import write_outputs
+    from .report import build_report
+
+    t0 = time.perf_counter()
+    try:
+        analyzer = Analyzer(AnalysisOptions(**options))
+        result = analyzer.run(job.path)
+        report = build_report(result, Path(job.out_dir) / "report.html", audio_path=job.path,
+                              include_audio=include_audio, samples=analyzer.last_audio.samples)
+        write_outputs(result, job.out_dir, extra=report, private=private)
+        return {"path": job.path, "status": "done", "seconds": time.perf_counter() - t0,
+                "result": result.to_dict(), "out_dir": job.out_dir, "labels": job.labels}
+    except AttuneError as exc:
+        return {"path": job.path, "status": "failed", "reason": str(exc), "seconds": time.perf_counter() - t0}
+    except Exception as exc:  # a bug on one recording must not stop the batch
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return {"path": job.path, "status": "failed", "seconds": time.perf_counter() - t0,
+                "reason": f"internal error: {type(exc).__name__}{': ' + first if first else ''}"}
+
+
+@dataclass
+class BatchSummary:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def plan(paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, force: bool,
+         labels: dict[Path, dict]) -> tuple[list[Job], list[str]]:
+    """Jobs to run, and the recordings skipped because they are already done."""
+    from .audio import file_sha256
+
+    jobs, skipped = [], []
+    for p, od in zip(paths, output_dirs(paths, out_dir)):
+        if not force and store is not None and (od / "result.json").is_file():
+            try:
+                sha = file_sha256(p)
+            except OSError:
+                sha = None
+            if sha is not None and store.has(sha, options_parameters):
+                skipped.append(str(p))
+                continue
+        jobs.append(Job(str(p), str(od), labels.get(p.resolve(), {})))
+    return jobs, skipped
+
+
+def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler: Optional[str] = None,
+              include_audio: bool = True, private: bool = True,
+              on_result: Optional[Callable[[dict], None]] = None) -> list[dict]:
+    """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes."""
+    import logging
+
+    import dask
+
+    if not jobs:
+        return []
+    # no dashboard or other HTTP endpoints: nothing to see from outside, nothing to leak
+    dask.config.set({"distributed.admin.tick.limit": "1h", "distributed.diagnostics.nvml": False,
+                     "distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
+                     "logging.distributed": "error"})
+    from distributed import Client, LocalCluster, as_completed
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+            except (OSError, TimeoutError) as exc:
+                raise AttuneError(f"--scheduler {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
+                                  f"({type(exc).__name__})") from None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, host="127.0.0.1", silence_logs=50)
+            client = Client(cluster)
+        out = []
+        try:
+            futures = [client.submit(run_job, job, options, include_audio, private, pure=False) for job in jobs]
+            for fut in as_completed(futures):
+                try:
+                    res = fut.result()
+                except Exception as exc:  # the worker died
+                    res = {"path": "?", "status": "failed", "reason": f"worker failed: {type(exc).__name__}: {exc}"}
+                out.append(res)
+                if on_result is not None:
+                    on_result(res)
+        finally:
+            client.close()
+        return out
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def default_workers() -> int:
+    """Worker processes for this machine: each analysis runs two stages side by side, so
+    one worker per two cores keeps the threads from oversubscribing the CPU."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)

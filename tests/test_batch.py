@@ -1,0 +1,130 @@
+"""attune batch: inputs, manifest, resumable runs on Dask, failures reported."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from conftest import SAMPLE
+from pipeline.batch import expand_inputs, output_dirs, read_manifest
+from pipeline.cli import main
+from pipeline.errors import InputError
+from pipeline.store import Store
+
+
+def test_expand_inputs(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.wav", "b.flac", "notes.txt", "sub/c.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in expand_inputs([str(tmp_path)])] == ["a.wav", "b.flac"]
+    assert [p.name for p in expand_inputs([str(tmp_path)], recursive=True)] == ["a.wav", "b.flac", "c.mp3"]
+    assert [p.name for p in expand_inputs([str(tmp_path / "*.wav"), str(tmp_path / "a.wav")])] == ["a.wav"]
+    assert [p.name for p in expand_inputs([str(tmp_path / "notes.txt")])] == ["notes.txt"]  # named files are kept
+    with pytest.raises(InputError, match="no such file or folder"):
+        expand_inputs([str(tmp_path / "gone")])
+    with pytest.raises(InputError, match="no file matches this pattern"):
+        expand_inputs([str(tmp_path / "*.ogg")])
+
+
+def test_output_dirs_disambiguate_same_names(tmp_path):
+    a, b = tmp_path / "x" / "visit.wav", tmp_path / "y" / "visit.wav"
+    dirs = output_dirs([a, b, tmp_path / "other.wav"], tmp_path / "out")
+    assert dirs[0] != dirs[1] and dirs[0].name.startswith("visit-") and dirs[2].name == "other"
+
+
+def test_manifest(tmp_path):
+    m = tmp_path / "m.csv"
+    m.write_text("path,clinician,station,extra\na.wav,Dr A,3,\n/abs/b.wav,Dr B,,x\n")
+    rows = read_manifest(m)
+    assert rows[(tmp_path / "a.wav").resolve()] == {"clinician": "Dr A", "station": "3"}
+    assert rows[__import__("pathlib").Path("/abs/b.wav")] == {"clinician": "Dr B", "extra": "x"}
+
+
+@pytest.mark.parametrize("content,message", [
+    ("file,clinician\na.wav,x\n", "m.csv:1: the manifest needs a 'path' column"),
+    ("path,clinician\na.wav,x\n,y\n", "m.csv:3: row without a path"),
+    ("path,clinician\na.wav,x\na.wav,y\n", "m.csv:3: "),
+])
+def test_manifest_bad_rows(tmp_path, content, message):
+    m = tmp_path / "m.csv"
+    m.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_manifest(m)
+
+
+def test_manifest_missing_and_binary(tmp_path):
+    with pytest.raises(InputError, match="no such manifest file"):
+        read_manifest(tmp_path / "none.csv")
+    b = tmp_path / "bin.csv"
+    b.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    with pytest.raises(InputError, match="not a UTF-8 text file|needs a 'path' column"):
+        read_manifest(b)
+
+
+def test_unreachable_scheduler(tmp_path, clip_dir):
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(main, ["batch", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
+                                  "--scheduler", "tcp://127.0.0.1:9", "--no-voices", "-q"])
+    assert r.exit_code == 1, r.output + r.stderr
+    assert "--scheduler tcp://127.0.0.1:9: cannot be reached within 10 s" in r.stderr
+    assert time.perf_counter() - t0 < 30
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("batch-in")
+    x, sr = sf.read(SAMPLE, dtype="float32")
+    sf.write(d / "first.wav", x[: 12 * sr], sr)
+    sf.write(d / "second.flac", x[40 * sr: 52 * sr], sr)
+    (d / "broken.mp3").write_text("not audio " * 100)
+    m = d / "manifest.csv"
+    m.write_text("path,clinician,station\nfirst.wav,Dr Morgan,1\nsecond.flac,Dr Morgan,2\n")
+    return d
+
+
+pytestmark = pytest.mark.models
+
+
+def run_batch(args):
+    r = CliRunner().invoke(main, ["batch", *args, "--no-voices", "-q"])
+    return r
+
+
+def test_batch_reports_failures_and_resumes(folder, tmp_path, sample_run):
+    out = tmp_path / "out"
+    r = run_batch([str(folder), "-o", str(out), "--manifest", str(folder / "manifest.csv"), "--workers", "1"])
+    assert r.exit_code == 6, r.output + r.stderr
+    assert "2 done, 0 skipped (already done), 1 failed" in r.stdout
+    assert "broken.mp3: not a readable audio or video file" in r.stdout
+    assert (out / "first" / "result.json").is_file() and (out / "second" / "report.html").is_file()
+    with Store(out / "attune.db") as store:
+        df = store.frame()
+    assert sorted(df["station"]) == ["1", "2"] and set(df["clinician"]) == {"Dr Morgan"}
+
+    # resuming: the finished recordings are skipped, quickly; no duplicate rows
+    t0 = time.perf_counter()
+    r = run_batch([str(folder / "first.wav"), str(folder / "second.flac"), "-o", str(out), "--workers", "1"])
+    assert r.exit_code == 0 and "0 done, 2 skipped" in r.stdout
+    assert time.perf_counter() - t0 < 5
+    # --force redoes it, replacing (not duplicating) the rows
+    r = run_batch([str(folder / "first.wav"), "-o", str(out), "--force", "--workers", "1"])
+    assert r.exit_code == 0 and "1 done" in r.stdout
+    with Store(out / "attune.db") as store:
+        assert len(store.frame()) == 2
+
+
+def test_two_workers_give_the_same_rows_as_one(folder, tmp_path, sample_run):
+    cols = ["path", "sha256", "clinician_talk_s", "patient_talk_s", "clinician_turns", "overlap_s"]
+    frames = []
+    for n in (1, 2):
+        out = tmp_path / f"w{n}"
+        r = run_batch([str(folder / "first.wav"), str(folder / "second.flac"), "-o", str(out),
+                       "--workers", str(n), "--threads", "2"])
+        assert r.exit_code == 0, r.output + r.stderr
+        with Store(out / "attune.db") as store:
+            frames.append(store.frame().sort_values("path")[cols].reset_index(drop=True))
+    assert frames[0].equals(frames[1]), (frames[0], frames[1])
