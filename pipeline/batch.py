@@ -169,9 +169,11 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
     if not jobs:
         return []
     # no dashboard or other HTTP endpoints: nothing to see from outside, nothing to leak
+    # and no statistical profiler in the workers (it samples every thread's stack every 10 ms)
     dask.config.set({"distributed.admin.tick.limit": "1h", "distributed.diagnostics.nvml": False,
                      "distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
-                     "logging.distributed": "error"})
+                     "distributed.worker.profile.enabled": False, "distributed.worker.profile.interval": "10s",
+                     "distributed.worker.profile.cycle": "60s", "logging.distributed": "error"})
     from distributed import Client, LocalCluster, as_completed
 
     logging.getLogger("distributed").setLevel(logging.ERROR)

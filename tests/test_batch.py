@@ -128,3 +128,46 @@ def test_two_workers_give_the_same_rows_as_one(folder, tmp_path, sample_run):
         with Store(out / "attune.db") as store:
             frames.append(store.frame().sort_values("path")[cols].reset_index(drop=True))
     assert frames[0].equals(frames[1]), (frames[0], frames[1])
+
+
+def test_killed_batch_resumes_without_duplicates_or_losses(folder, tmp_path, sample_run):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    x, sr = sf.read(SAMPLE, dtype="float32")
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        sf.write(src / f"part{i}.wav", x[i * 15 * sr:(i * 15 + 10) * sr], sr)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "pipeline.cli", "batch", str(src), "-o", str(out), "--workers", "1",
+           "--no-voices", "-q", "--no-audio"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    db = out / "attune.db"
+    deadline = time.time() + 240
+    rows = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if db.exists():
+            try:
+                with Store(db) as store:
+                    rows = len(store.frame())
+            except Exception:
+                rows = 0
+            if rows >= 1:
+                break
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole batch, workers included
+    proc.wait(timeout=30)
+    assert 1 <= rows < 4, rows
+    r = run_batch([str(src), "-o", str(out), "--workers", "1", "--no-audio"])
+    assert r.exit_code == 0, r.output + r.stderr
+    with Store(db) as store:
+        df = store.frame()
+    assert sorted(df["path"].map(lambda p: p.rsplit("/", 1)[1])) == [f"part{i}.wav" for i in range(4)]
+    assert not df["sha256"].duplicated().any()
+    assert all((out / f"part{i}" / "result.json").is_file() for i in range(4))
