@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .errors import InputError
+from .metrics.timeline import runs_of
 from .result import Segment
 
 SAMPLE_RATE = 16000
@@ -123,28 +124,22 @@ def _smooth(mask: np.ndarray) -> np.ndarray:
     """Drop runs shorter than MIN_ON_S (stray frames: leaked speech at the noise floor),
     bridge gaps shorter than MIN_OFF_S, then drop runs still shorter than MIN_ON_S."""
     out = mask.copy()
-    for a, b in _runs(out):
+    for a, b in runs_of(out):
         if (b - a) * FRAME_S < MIN_ON_S:
             out[a:b] = False
-    runs = _runs(out)
+    runs = runs_of(out)
     for (a0, e0), (s1, _e1) in zip(runs, runs[1:]):
         if (s1 - e0) * FRAME_S < MIN_OFF_S:
             out[e0:s1] = True
-    for a, b in _runs(out):
+    for a, b in runs_of(out):
         if (b - a) * FRAME_S < MIN_ON_S:
             out[a:b] = False
     return out
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate(([False], mask, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(edges[i]), int(edges[i + 1])) for i in range(0, len(edges), 2)]
-
-
 def segments_of(active: np.ndarray, speakers: Sequence[str]) -> list[Segment]:
     segs = [Segment(spk, round(a * FRAME_S, 3), round(b * FRAME_S, 3))
-            for spk, mask in zip(speakers, active) for a, b in _runs(mask)]
+            for spk, mask in zip(speakers, active) for a, b in runs_of(mask)]
     segs.sort(key=lambda s: (s.start, s.end, s.speaker))
     return segs
 
@@ -181,6 +176,6 @@ def masked(x: np.ndarray, active: np.ndarray, pad_s: float = 0.2) -> np.ndarray:
     speech recognition does not transcribe the other party's leaked voice."""
     keep = np.zeros(len(x), dtype=bool)
     pad = int(pad_s * SAMPLE_RATE)
-    for a, b in _runs(active):
+    for a, b in runs_of(active):
         keep[max(0, a * FRAME - pad): min(len(x), b * FRAME + pad)] = True
     return np.where(keep, x, 0.0).astype(np.float32)

@@ -73,7 +73,8 @@ def prepare_audio(result: Result, audio_path: Optional[str | Path], report_path:
             raise InputError(f"{path}: no such audio file")
         notes.append(f"the recording ({result.recording.path}) was not found: the report has no player")
         return None, {}
-    if result.recording.sha256 and file_sha256(path) != result.recording.sha256:
+    # ``samples`` come from the analysis of this very file, whose hash is the result's
+    if samples is None and result.recording.sha256 and file_sha256(path) != result.recording.sha256:
         msg = f"{path}: is not the analysed recording (its sha256 differs from result.json's)"
         if explicit:
             raise InputError(msg + "; pass the right file or --no-audio")

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any, Optional
 
+from ..align import talk_seconds
 from ..metrics.reference import CITATIONS, METRICS, QUALITIES
 from ..outputs import mmss, speaker_label
 from ..result import Result, Segment
@@ -164,21 +165,10 @@ def talk_per_minute(result: Result) -> list[dict]:
     rows = []
     for m in range(minutes):
         a, b = m * 60.0, min((m + 1) * 60.0, result.recording.duration_s)
-        secs = {"clinician": 0.0, "patient": 0.0}
-        for role in secs:
-            spans = sorted((max(a, s.start), min(b, s.end)) for s in result.segments
-                           if roles.get(s.speaker) == role and s.end > a and s.start < b)
-            total, cur = 0.0, None
-            for x, y in spans:
-                if cur is None or x > cur[1]:
-                    if cur is not None:
-                        total += cur[1] - cur[0]
-                    cur = [x, y]
-                else:
-                    cur[1] = max(cur[1], y)
-            if cur is not None:
-                total += cur[1] - cur[0]
-            secs[role] = round(total, 2)
+        clipped = [Segment(roles[s.speaker], max(a, s.start), min(b, s.end)) for s in result.segments
+                   if roles.get(s.speaker) in ("clinician", "patient") and s.end > a and s.start < b]
+        talk = talk_seconds(clipped)
+        secs = {role: round(talk.get(role, 0.0), 2) for role in ("clinician", "patient")}
         both = secs["clinician"] + secs["patient"]
         rows.append({"minute": m + 1, "clinician_s": secs["clinician"], "patient_s": secs["patient"],
                      "clinician_share": round(secs["clinician"] / both, 4) if both > 0 else None})
