@@ -535,9 +535,12 @@ def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manife
             if res["status"] == "done":
                 from .result import Result
 
-                store.record(Result.from_dict(res["result"]), res["labels"],
-                             result_path=str(Path(res["out_dir"]) / "result.json"))
-                summary.done.append(res["path"])
+                try:
+                    store.record(Result.from_dict(res["result"]), res["labels"],
+                                 result_path=str(Path(res["out_dir"]) / "result.json"))
+                    summary.done.append(res["path"])
+                except OutputError as exc:  # outputs are written; the next run records it
+                    summary.failed.append((res["path"], f"analysed, but not recorded: {exc}"))
             else:
                 summary.failed.append((res["path"], res["reason"]))
             if bar is not None:

@@ -7,13 +7,19 @@ Schema (version :data:`SCHEMA_VERSION`, upgraded in place by :data:`MIGRATIONS`)
   ``sha256`` (of the audio file), ``duration_s``, ``analysed`` (ISO time), ``options_hash``
   and ``options`` (JSON of the result's ``parameters``), ``mode`` (diarization/channels),
   ``clinician``, ``patient``, ``station``, ``date`` (labels), ``labels`` (JSON of every
-  label), ``result_path``, ``attunement_version``. ``(sha256, options_hash)`` is unique: the
-  same audio analysed with the same options replaces its row.
+  label), ``result_path``, ``report_path`` (since version 2), ``attunement_version``.
+  ``(sha256, options_hash)`` is unique: the same audio analysed with the same options
+  replaces its row.
 * ``metrics(analysis_id, name, value)``: every scalar metric of the analysis (booleans as
   0/1, undefined metrics absent).
 
+Versions: 1 (first release); 2 adds ``analyses.report_path`` (filled in for older rows
+from ``result_path``: ``report.html`` beside it) and indexes on the label columns and
+metric names, so cohorts of thousands of recordings query quickly.
+
 The file is created readable by the owner only (it holds labels and results of medical
-consultations). Every write is one transaction.
+consultations). Every write is one transaction; a database another program keeps locked
+for more than :data:`LOCK_TIMEOUT_S` gives a clear error instead of a partial write.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from .errors import InputError, OutputError
 from .metrics import METRIC_NAMES
 from .result import Result
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+LOCK_TIMEOUT_S = 10
 LABEL_COLUMNS = ("clinician", "patient", "station", "date")
 MIGRATIONS = {
     1: [
@@ -39,6 +46,15 @@ MIGRATIONS = {
         "result_path TEXT, attunement_version TEXT, UNIQUE (sha256, options_hash))",
         "CREATE TABLE metrics (analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE, "
         "name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (analysis_id, name))",
+    ],
+    2: [
+        "ALTER TABLE analyses ADD COLUMN report_path TEXT",
+        "UPDATE analyses SET report_path = substr(result_path, 1, length(result_path) - 11) || 'report.html' "
+        "WHERE result_path LIKE '%result.json'",
+        "CREATE INDEX IF NOT EXISTS analyses_clinician ON analyses (clinician)",
+        "CREATE INDEX IF NOT EXISTS analyses_station ON analyses (station)",
+        "CREATE INDEX IF NOT EXISTS analyses_date ON analyses (date)",
+        "CREATE INDEX IF NOT EXISTS metrics_name ON metrics (name)",
     ],
 }
 
@@ -71,13 +87,22 @@ class Store:
         try:
             if fresh:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(str(self.path))
+            self.conn = sqlite3.connect(str(self.path), timeout=LOCK_TIMEOUT_S)
             if fresh:
                 os.chmod(self.path, 0o600)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            raise OutputError(self._describe(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"{self.path}: not a usable attunement database ({exc})") from None
+
+    def _describe(self, exc: sqlite3.Error) -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return (f"{self.path}: the database is locked by another program (waited {LOCK_TIMEOUT_S} s); "
+                    "nothing was written")
+        return f"{self.path}: database error ({exc}); nothing was written"
+
 
     def __enter__(self) -> "Store":
         return self
@@ -85,36 +110,66 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.conn.close()
 
+    def _version(self) -> int:
+        has_meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        row = has_meta and self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
     def _migrate(self) -> None:
-        with self.conn:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise OutputError(f"{self.path}: made by a newer attunement (schema {version}, this one knows "
-                                  f"{SCHEMA_VERSION})")
-            for v in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[v]:
-                    self.conn.execute(statement)
-            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if self._version() == SCHEMA_VERSION:  # the usual case: read-only files stay readable
+            return
+        self.conn.isolation_level = None  # explicit transaction: schema and data change together
+        self.conn.execute("BEGIN IMMEDIATE")  # takes the write lock now: a locked file fails here
+        try:
+            self._upgrade()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self.conn.isolation_level = ""
+
+    def _upgrade(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        version = self._version()
+        if version == 0:
+            foreign = [r[0] for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')")]
+            if foreign:
+                raise OutputError(f"{self.path}: an SQLite database of another program (tables: "
+                                  f"{', '.join(sorted(foreign)[:5])}); not touched")
+        if version > SCHEMA_VERSION:
+            raise OutputError(f"{self.path}: made by a newer attunement (schema {version}, this one knows "
+                              f"{SCHEMA_VERSION})")
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[v]:
+                self.conn.execute(statement)
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def record(self, result: Result, labels: Optional[dict[str, str]] = None,
                result_path: Optional[str] = None) -> int:
         """Store (or replace) one analysis; returns its id."""
+        try:
+            return self._record(result, labels, result_path)
+        except sqlite3.OperationalError as exc:
+            raise OutputError(self._describe(exc)) from None
+
+    def _record(self, result: Result, labels: Optional[dict[str, str]], result_path: Optional[str]) -> int:
         labels = dict(labels or {})
         opts = options_hash(result.parameters)
         cols = {k: labels.get(k) for k in LABEL_COLUMNS}
+        report_path = str(Path(result_path).with_name("report.html")) if result_path else None
         with self.conn:
             self.conn.execute("DELETE FROM analyses WHERE sha256 = ? AND options_hash = ?",
                               (result.recording.sha256, opts))
             cur = self.conn.execute(
                 "INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, clinician, "
-                "patient, station, date, labels, result_path, attunement_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "patient, station, date, labels, result_path, report_path, attunement_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.recording.path, result.recording.sha256, result.recording.duration_s, result.created, opts,
                  json.dumps(result.parameters, sort_keys=True), result.mode.get("name", "diarization"),
                  cols["clinician"], cols["patient"], cols["station"], cols["date"],
-                 json.dumps(labels, sort_keys=True), result_path, result.attunement_version))
+                 json.dumps(labels, sort_keys=True), result_path, report_path, result.attunement_version))
             aid = cur.lastrowid
             rows = []
             for name in METRIC_NAMES:
@@ -138,7 +193,7 @@ class Store:
 
         base = pd.read_sql_query(
             "SELECT id, path, sha256, duration_s, analysed, mode, clinician, patient, station, date, labels, "
-            "options_hash, result_path, attunement_version FROM analyses ORDER BY id", self.conn)
+            "options_hash, result_path, report_path, attunement_version FROM analyses ORDER BY id", self.conn)
         extra = base.pop("labels").map(json.loads)
         for key in sorted({k for d in extra for k in d} - set(LABEL_COLUMNS)):
             base[key] = extra.map(lambda d, k=key: d.get(k))

@@ -115,6 +115,23 @@ def test_db_export_and_query_commands(tmp_path):
     assert r.exit_code == 1 and "no such database" in r.stderr
 
 
+def test_db_export_parquet_round_trip(tmp_path):
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.record(make_result(), {"clinician": "Dr A", "room": "4"})
+        store.record(make_result(sha="b" * 64, share_shift=0.5), {"clinician": "Dr B"})
+        expected = store.frame()
+    out = tmp_path / "exports" / "all.parquet"
+    r = CliRunner().invoke(main, ["db", "export", str(db), "--format", "parquet", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert got["room"].iloc[0] == "4" and pd.isna(got["room"].iloc[1])
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    r = CliRunner().invoke(main, ["db", "export", str(db), "--format", "parquet"])
+    assert r.exit_code == 1 and "needs -o FILE" in r.stderr
+
+
 def test_label_without_db(clip_dir, tmp_path):
     r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
                                   "--label", "clinician=Dr A"])
@@ -133,3 +150,93 @@ def test_analyze_records_into_db(clip_dir, tmp_path, sample_run):
     assert list(df["clinician"]) == ["Dr Morgan"] and list(df["station"]) == ["4"]
     assert df.loc[0, "result_path"] == str(tmp_path / "o" / "result.json")
     assert df.loc[0, "clinician_talk_s"] > 2
+
+
+def _make_v1_database(path, result_path):
+    """A database as attunement 0.1 (schema 1) wrote it, with one analysis in it."""
+    from pipeline.store import MIGRATIONS
+
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in MIGRATIONS[1]:
+            con.execute(statement)
+        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        con.execute("INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, "
+                    "clinician, labels, result_path) VALUES ('/d/a.wav', ?, 10.0, '2026-01-02', 'h1', '{}', "
+                    "'diarization', 'Dr A', '{\"clinician\": \"Dr A\"}', ?)", ("b" * 64, result_path))
+        con.execute("INSERT INTO metrics VALUES (1, 'clinician_talk_share', 0.61)")
+    con.close()
+
+
+def test_migration_from_schema_1_keeps_rows_and_fills_report_path(tmp_path):
+    db = tmp_path / "old.db"
+    _make_v1_database(db, "/out/a/result.json")
+    with Store(db) as store:
+        df = store.frame()
+        version = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        indexes = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert version == str(SCHEMA_VERSION) == "2"
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert row["clinician"] == "Dr A" and row["clinician_talk_share"] == pytest.approx(0.61)
+    assert row["report_path"] == "/out/a/report.html"
+    assert {"analyses_clinician", "analyses_station", "metrics_name"} <= indexes
+    # and new rows go in beside the migrated one
+    with Store(db) as store:
+        store.record(make_result(), {"clinician": "Dr B"}, result_path="/out/b/result.json")
+        df = store.frame()
+    assert list(df["clinician"]) == ["Dr A", "Dr B"]
+    assert df.iloc[1]["report_path"] == "/out/b/report.html"
+
+
+def test_failed_migration_leaves_the_old_database_untouched(tmp_path, monkeypatch):
+    from pipeline import store as store_mod
+
+    db = tmp_path / "old.db"
+    _make_v1_database(db, "/out/a/result.json")
+    before = db.read_bytes()
+    monkeypatch.setitem(store_mod.MIGRATIONS, 2, store_mod.MIGRATIONS[2] + ["CREATE TABLE broken (x"])
+    with pytest.raises(OutputError, match="database error"):
+        Store(db)
+    con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(analyses)")]
+    version = con.execute("SELECT value FROM meta").fetchone()[0]
+    con.close()
+    assert "report_path" not in cols and version == "1"
+    assert db.read_bytes() == before
+
+
+def test_database_of_another_program_is_not_touched(tmp_path):
+    db = tmp_path / "clinic.db"
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("CREATE TABLE patients (id INTEGER, name TEXT)")
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(OutputError, match="another program .*patients"):
+        Store(db)
+    assert db.read_bytes() == before
+
+
+def test_locked_database_gives_a_clear_error(tmp_path, monkeypatch):
+    from pipeline import store as store_mod
+
+    monkeypatch.setattr(store_mod, "LOCK_TIMEOUT_S", 0.2)
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.record(make_result())
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(OutputError, match="locked by another program"):
+            with Store(db) as store:
+                store.record(make_result(sha="c" * 64))
+        result = CliRunner().invoke(main, ["db", "export", str(db)])
+        assert result.exit_code != 0
+        assert "locked by another program" in result.output and "Traceback" not in result.output
+    finally:
+        holder.rollback()
+        holder.close()
+    with Store(db) as store:
+        assert len(store.frame()) == 1
