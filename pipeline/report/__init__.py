@@ -145,3 +145,31 @@ def build_report(result: Result, report_path: str | Path, audio_path: Optional[s
     files: dict[str, str | bytes] = {report_path.name: render_html(result, audio, notes)}
     files.update(extra)
     return files
+
+
+def build_cohort(frame, html_path: str | Path, group_by: str = "clinician", metrics=None,
+                 title: Optional[str] = None, source: str = "") -> dict[str, str]:
+    """The cohort page and its CSV tables: ``{file name: content}``, all to go beside each other.
+
+    ``frame``: the results database's table (:meth:`pipeline.store.Store.frame`).
+    """
+    import jinja2
+
+    from .. import __version__
+    from . import cohort
+
+    html_path = Path(html_path)
+    metrics = list(metrics or cohort.DEFAULT_METRICS)
+    df = cohort.prepare_frame(frame, group_by, metrics)
+    data = cohort.prepare(df, group_by, metrics, html_path, title=title, source=source)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    css = (TEMPLATES / "cohort.css").read_text(encoding="utf-8")
+    js = (TEMPLATES / "cohort.js").read_text(encoding="utf-8")
+    html = env.get_template("cohort.html.j2").render(**data, version=__version__, css=_markup(css), js=_markup(js),
+                                                     csp=_markup(_csp(css, js)))
+    stem = html_path.stem
+    files: dict[str, str] = {html_path.name: html}
+    for name, text in cohort.tables_csv(df, data, metrics, group_by).items():
+        files[f"{stem}.{name}.csv"] = text
+    return files
