@@ -9,6 +9,10 @@ Use from Python without the CLI::
 
 __version__ = "0.1.0"
 
+from ._compat import switch_off_telemetry  # noqa: E402
+
+switch_off_telemetry()  # before pyannote, onnxruntime or Hugging Face code can start
+
 from .errors import AttuneError  # noqa: E402
 from .result import SCHEMA, Result  # noqa: E402
 

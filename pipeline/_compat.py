@@ -1,11 +1,12 @@
 """Offline/privacy environment and the one torchaudio workaround, in one place.
 
-Two things must happen before pyannote.audio is imported:
+Two things must happen before pyannote.audio (and onnxruntime) is imported:
 
 1. **Privacy**: pyannote.audio 4.x sends usage telemetry by default
-   (``PYANNOTE_METRICS_ENABLED``); Hugging Face libraries may look things up online. We
-   switch telemetry off always, and the hub to offline mode unless the user explicitly
-   asked for a hub model (``allow_hub=True``).
+   (``PYANNOTE_METRICS_ENABLED``), onnxruntime's native code tries to reach Microsoft's
+   telemetry service (``ORT_DISABLE_TELEMETRY``), and Hugging Face libraries may look
+   things up online. Telemetry is switched off when ``pipeline`` is imported, and the hub
+   is offline unless the user explicitly asked for a hub model (``allow_hub=True``).
 2. **torchaudio on a CPU-only torch**: PyPI's torchaudio wheels are linked against CUDA and
    their native extension fails to load next to a CPU build of torch. pyannote.audio only
    uses torchaudio's pure-Python parts (``functional.resample``,
@@ -23,6 +24,10 @@ import types
 _PRIVACY_ENV = {
     "PYANNOTE_METRICS_ENABLED": "0",  # pyannote.audio 4.x telemetry
     "HF_HUB_DISABLE_TELEMETRY": "1",
+    # onnxruntime's Linux wheels carry Microsoft's 1DS telemetry: traced here, an analysis
+    # looked up mobile.events.data.microsoft.com (DNS, from onnxruntime's native code) six
+    # times; with this set, never. Read when onnxruntime starts, so set on import of pipeline.
+    "ORT_DISABLE_TELEMETRY": "1",
     "DO_NOT_TRACK": "1",
 }
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -78,3 +83,10 @@ def prepare_pyannote(allow_hub: bool = False) -> None:
     """Make importing pyannote.audio private and possible on a CPU-only torch."""
     set_private_environment(allow_hub=allow_hub)
     import_torchaudio()
+
+
+def switch_off_telemetry() -> None:
+    """Set the telemetry switches (and hub offline mode) now, before any library reads them."""
+    os.environ.update(_PRIVACY_ENV)
+    for key, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)

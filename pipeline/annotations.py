@@ -54,7 +54,10 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if raw.startswith(bom):
-            return raw.decode(enc)
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: not readable text (it starts like {enc.upper()} but is not)") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -305,8 +308,13 @@ def read_reference_json(path: str | Path) -> Timing:
             segs.append(Segment(spk, round(a, 3), round(b, 3)))
         utts.append({"speaker": spk, "start": a, "end": b, "text": str(u.get("text", ""))})
     duration = data.get("duration", data.get("duration_s"))
-    return Timing(segments=segs, source=str(path), duration=float(duration) if duration else None,
-                  roles=roles, utterances=utts)
+    if duration is not None:
+        if isinstance(duration, bool) or not isinstance(duration, (int, float, str)):
+            raise InputError(f"{path}: 'duration' is not a number")
+        duration = _number(str(duration), path, 1, "'duration'")
+        if duration < 0:
+            raise InputError(f"{path}: negative 'duration' ({duration:g})")
+    return Timing(segments=segs, source=str(path), duration=duration or None, roles=roles, utterances=utts)
 
 
 def read_timing(paths: Sequence[str | Path]) -> Timing:

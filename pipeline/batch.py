@@ -19,6 +19,8 @@ import csv
 import glob
 import hashlib
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +82,10 @@ def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
                 target = Path(row.pop("path"))
                 if not target.is_absolute():
                     target = path.parent / target
-                key = target.resolve()
+                try:
+                    key = target.resolve()
+                except (ValueError, OSError, RuntimeError):  # NUL characters, symlink loops
+                    raise InputError(f"{path}:{i}: not a usable file path ({str(target)[:80]!r})") from None
                 if key in rows:
                     raise InputError(f"{path}:{i}: {target} is listed twice")
                 rows[key] = {k: v for k, v in row.items() if k and v}
@@ -195,9 +200,12 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
 
     if not jobs:
         return []
+    # Dask's scratch space and lock files: a private folder (0700), removed at the end
+    scratch = tempfile.mkdtemp(prefix="attune-batch-")
     # no dashboard or other HTTP endpoints: nothing to see from outside, nothing to leak
     # and no statistical profiler in the workers (it samples every thread's stack every 10 ms)
-    dask.config.set({"distributed.admin.tick.limit": "1h", "distributed.diagnostics.nvml": False,
+    dask.config.set({"temporary-directory": scratch,
+                     "distributed.admin.tick.limit": "1h", "distributed.diagnostics.nvml": False,
                      "distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
                      "distributed.worker.profile.enabled": False, "distributed.worker.profile.interval": "10s",
                      "distributed.worker.profile.cycle": "60s", "logging.distributed": "error",
@@ -218,7 +226,8 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
                                   f"({type(exc).__name__})") from None
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1", silence_logs=50)
+                                   dashboard_address=None, host="127.0.0.1", silence_logs=50,
+                                   local_directory=scratch)
             client = Client(cluster)
         out = []
         try:
@@ -237,6 +246,7 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
     finally:
         if cluster is not None:
             cluster.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def default_workers() -> int:

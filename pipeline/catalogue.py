@@ -165,8 +165,12 @@ def _assemble(entry: ModelEntry) -> Path:
         for c in copies:
             shutil.copyfile(c, out / c.name)
         ready.write_text(spec["sha256"] + "\n")
-    except OSError as exc:
-        raise ModelError(f"cannot write the joined {entry.id} model to {out}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        for leftover in out.glob(f".{spec['target']}.tmp{os.getpid()}"):
+            leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ModelError(f"cannot write the joined {entry.id} model to {out}: {exc.strerror or exc}") from None
+        raise
     return out
 
 

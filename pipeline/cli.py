@@ -23,9 +23,44 @@ EXIT_INTERNAL = 70
 EXIT_NO_SPEECH = 5
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a file name...) shown as escapes."""
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+
+
 def _fail(message: str, code: int) -> None:
-    click.echo(f"attune: error: {message}", err=True)
+    click.echo(f"attune: error: {one_line(message)}", err=True)
     sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    """Exit at once, without waiting for worker threads still busy in native code."""
+    from . import tempdir
+
+    tempdir.cleanup()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a scheduler or `kill` stopping the job) is handled like Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, raise_interrupt)
+    except (ValueError, OSError):  # pragma: no cover
+        pass
 
 
 def handle_errors(func):
@@ -33,7 +68,11 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from . import tempdir
+
         debug = bool(kwargs.get("debug"))
+        _terminate_as_interrupt()
+        tempdir.enter()  # libraries' scratch files go to a private folder, removed below
         try:
             return func(*args, **kwargs)
         except AttuneError as exc:
@@ -41,8 +80,10 @@ def handle_errors(func):
                 raise
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("attune: interrupted", err=True)
-            sys.exit(130)
+            # Outputs are only ever renamed into place, so nothing half-written is left; the
+            # speech and diarization threads cannot be interrupted, so leave without them.
+            click.echo("attune: interrupted: nothing was written for the recording in progress", err=True)
+            _exit_now(130)
         except BrokenPipeError:  # stdout closed early (e.g. piped into `head`): outputs are written
             try:
                 sys.stdout = open(os.devnull, "w")
@@ -60,6 +101,8 @@ def handle_errors(func):
                 "(run again with --debug for details)",
                 EXIT_INTERNAL,
             )
+        finally:
+            tempdir.cleanup()
 
     return wrapper
 
@@ -558,7 +601,7 @@ def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manife
     click.echo(f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
                f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}")
     for path, reason in summary.failed:
-        click.echo(f"  failed: {reason if reason.startswith(path) else f'{path}: {reason}'}")
+        click.echo("  failed: " + one_line(reason if reason.startswith(path) else f"{path}: {reason}"))
     if summary.failed:
         sys.exit(6)
 

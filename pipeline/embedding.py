@@ -101,11 +101,11 @@ def _onnx_session(net, ckpt: Path, threads: int):
     digest = (entry.files[0].sha256 if entry else hashlib.sha256(str(ckpt).encode()).hexdigest())[:16]
     path = catalogue.cache_dir() / f"campplus-{digest}.onnx"
     if not path.exists():
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
         try:
             import torch
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
@@ -119,7 +119,10 @@ def _onnx_session(net, ckpt: Path, threads: int):
                     dynamo=False,
                 )
             os.replace(tmp, path)
-        except Exception as exc:  # no onnx package, exporter problem: torch still works
+        except BaseException as exc:  # no onnx package, exporter problem: torch still works
+            tmp.unlink(missing_ok=True)
+            if not isinstance(exc, Exception):
+                raise
             log.info("CAM++ ONNX export failed, using torch: %s", exc)
             return None
     opts = ort.SessionOptions()

@@ -178,7 +178,7 @@ def write_outputs(result: Result, out_dir: str | Path,
             path = out / name
             atomic_write(path, content, file_mode(private))
             written.append(path)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or Ctrl-C half-way: no partial set of outputs
         for p in written:
             try:
                 p.unlink()
@@ -189,5 +189,7 @@ def write_outputs(result: Result, out_dir: str | Path,
                 out.rmdir()
             except OSError:
                 pass
-        raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
+        if isinstance(exc, OSError):
+            raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
+        raise
     return written

@@ -1,0 +1,178 @@
+"""Property-based fuzzing of every parser that reads a user's file: RTTM, TextGrid, ELAN,
+result.json, reference JSON and the batch manifest. Whatever the bytes, a parser either
+returns its normal result or raises the program's own one-line input error; never another
+exception (which the CLI would report as an internal error), and never a hang."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import annotations as A
+from pipeline.batch import read_manifest
+from pipeline.errors import AttuneError
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def parse(reader, content: bytes, suffix: str):
+    fd, name = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        try:
+            out = reader(Path(name))
+        except AttuneError as exc:
+            message = str(exc)
+            assert message and "\n" not in message.strip() or len(message) < 2000
+            return None
+        return out
+    finally:
+        os.unlink(name)
+
+
+def check_timing(t):
+    if t is None:
+        return
+    assert isinstance(t, A.Timing)
+    for s in t.segments:
+        assert 0 <= s.start <= s.end and isinstance(s.speaker, str)
+
+
+# ------------------------------------------------------------------ raw bytes, every parser
+READERS = [(A.read_rttm, ".rttm"), (A.read_textgrid, ".TextGrid"), (A.read_eaf, ".eaf"), (A.read_result, ".json"),
+           (A.read_reference_json, ".ref.json"), (lambda p: A.read_timing([p]), ".json")]
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_any_bytes(content):
+    for reader, suffix in READERS:
+        check_timing(parse(reader, content, suffix))
+    parse(read_manifest, content, ".csv")
+
+
+# ------------------------------------------------------------------ near-valid RTTM
+field = st.one_of(st.text(alphabet="0123456789.-+eEinfa", min_size=1, max_size=8),
+                  st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(min_size=1, max_size=6))
+
+
+@SETTINGS
+@given(st.lists(st.lists(field, min_size=0, max_size=11), max_size=12))
+def test_rttm_lines(rows):
+    lines = []
+    for r in rows:
+        lines.append(" ".join(["SPEAKER", "f", "1", *r]))
+    check_timing(parse(A.read_rttm, "\n".join(lines).encode(), ".rttm"))
+
+
+# ------------------------------------------------------------------ near-valid TextGrid
+number = st.one_of(st.floats(-10, 1e4, allow_nan=False).map(lambda x: f"{x:g}"),
+                   st.sampled_from(["nan", "inf", "-1", "", "x", "1e999"]))
+label = st.text(max_size=12).map(lambda s: s.replace('"', '""'))
+
+
+@st.composite
+def textgrid(draw):
+    tiers = []
+    for t in range(draw(st.integers(0, 3))):
+        ivs = []
+        for _ in range(draw(st.integers(0, 5))):
+            ivs.append(f'intervals [1]:\n xmin = {draw(number)}\n xmax = {draw(number)}\n text = "{draw(label)}"')
+        tiers.append(f'item [{t + 1}]:\n class = "IntervalTier"\n name = "{draw(label)}"\n xmin = 0\n'
+                     f' xmax = {draw(number)}\n intervals: size = {len(ivs)}\n' + "\n".join(ivs))
+    body = ('File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\n'
+            f'xmax = {draw(number)}\ntiers? <exists>\nsize = {len(tiers)}\nitem []:\n' + "\n".join(tiers))
+    cut = draw(st.integers(0, len(body)))
+    return body[:cut] if draw(st.booleans()) else body
+
+
+@SETTINGS
+@given(textgrid())
+def test_textgrids(text):
+    check_timing(parse(A.read_textgrid, text.encode(), ".TextGrid"))
+
+
+# ------------------------------------------------------------------ near-valid ELAN
+@st.composite
+def eaf(draw):
+    slots = "".join(f'<TIME_SLOT TIME_SLOT_ID="ts{i}" TIME_VALUE="{draw(number)}"/>' for i in range(4))
+    anns = "".join(
+        f'<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a{i}" TIME_SLOT_REF1="ts{draw(st.integers(0, 5))}" '
+        f'TIME_SLOT_REF2="ts{draw(st.integers(0, 5))}"><ANNOTATION_VALUE>{draw(label)}</ANNOTATION_VALUE>'
+        f'</ALIGNABLE_ANNOTATION></ANNOTATION>' for i in range(draw(st.integers(0, 3))))
+    body = (f'<?xml version="1.0"?><ANNOTATION_DOCUMENT><TIME_ORDER>{slots}</TIME_ORDER>'
+            f'<TIER TIER_ID="{draw(label)}">{anns}</TIER></ANNOTATION_DOCUMENT>')
+    cut = draw(st.integers(0, len(body)))
+    return body[:cut] if draw(st.booleans()) else body
+
+
+@SETTINGS
+@given(eaf())
+def test_elan_files(text):
+    check_timing(parse(A.read_eaf, text.encode(), ".eaf"))
+
+
+# ------------------------------------------------------------------ near-valid JSON
+json_value = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20)
+
+
+@st.composite
+def result_like(draw):
+    seg = st.fixed_dictionaries({"speaker": json_value | st.text(max_size=4), "start": json_value | st.floats(-5, 100),
+                                 "end": json_value | st.floats(-5, 100)})
+    doc = {"schema": draw(st.sampled_from(["attunement.result/1", "attunement.result/2", None, 3])),
+           "recording": draw(st.one_of(json_value, st.fixed_dictionaries({"duration_s": json_value}))),
+           "segments": draw(st.one_of(json_value, st.lists(seg, max_size=4))),
+           "speakers": draw(json_value), "words": draw(json_value)}
+    return {k: v for k, v in doc.items() if draw(st.booleans())}
+
+
+@SETTINGS
+@given(result_like())
+def test_result_json(doc):
+    check_timing(parse(A.read_result, json.dumps(doc).encode(), ".json"))
+
+
+@st.composite
+def reference_like(draw):
+    utt = st.fixed_dictionaries({"role": json_value | st.sampled_from(["doctor", "patient"]),
+                                 "start": json_value | st.floats(-5, 100), "end": json_value | st.floats(-5, 100),
+                                 "text": json_value})
+    doc = {"utterances": draw(st.one_of(json_value, st.lists(utt, max_size=4))), "duration": draw(json_value)}
+    return {k: v for k, v in doc.items() if draw(st.booleans())}
+
+
+@SETTINGS
+@given(reference_like())
+def test_reference_json(doc):
+    check_timing(parse(A.read_reference_json, json.dumps(doc).encode(), ".ref.json"))
+
+
+# ------------------------------------------------------------------ manifest CSV
+cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=10)
+
+
+@SETTINGS
+@given(st.lists(st.lists(cell, max_size=5), max_size=6), st.booleans())
+def test_manifest_rows(rows, with_header):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    if with_header:
+        w.writerow(["path", "clinician", "station"])
+    for r in rows:
+        w.writerow(r)
+    out = parse(read_manifest, buf.getvalue().encode("utf-8"), ".csv")
+    if out is not None:
+        assert all(isinstance(k, Path) and isinstance(v, dict) for k, v in out.items())

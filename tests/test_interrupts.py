@@ -1,0 +1,98 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop analyze and batch within seconds, leave no partial
+outputs or temporary files, and a later batch run picks up where the first stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import ROOT, SAMPLE
+from pipeline.store import Store
+
+pytestmark = pytest.mark.models
+
+
+def start(args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stop_and_time(proc, sig) -> tuple[float, str]:
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the process did not stop within 60 s")
+    return time.monotonic() - t0, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_analyze_stops_fast_and_writes_nothing(tmp_path, sig):
+    x, sr = sf.read(SAMPLE, dtype="float32")
+    long = tmp_path / "long.wav"
+    sf.write(long, np.concatenate([x, x, x]), sr)  # about 4 minutes: still busy after 20 s
+    out = tmp_path / "out"
+    proc = start(["analyze", str(long), "-o", str(out), "--no-voices", "-q"])
+    time.sleep(20)
+    assert proc.poll() is None, "the analysis ended before it could be interrupted"
+    seconds, err = stop_and_time(proc, sig)
+    assert proc.returncode == 130
+    assert seconds < 10, seconds
+    assert err.strip().splitlines()[-1] == "attune: interrupted: nothing was written for the recording in progress"
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav"]
+
+
+def test_interrupted_batch_stops_cleanly_and_resumes(tmp_path):
+    x, sr = sf.read(SAMPLE, dtype="float32")
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        sf.write(src / f"part{i}.wav", x[i * 15 * sr:(i * 15 + 10) * sr], sr)
+    out = tmp_path / "out"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    proc = start(["batch", str(src), "-o", str(out), "--workers", "1", "--no-voices", "-q", "--no-audio"], env=env)
+    db = out / "attune.db"
+    rows, deadline = 0, time.time() + 240
+    while time.time() < deadline and proc.poll() is None and rows < 1:
+        time.sleep(0.5)
+        if db.exists():
+            try:
+                with Store(db) as store:
+                    rows = len(store.frame())
+            except Exception:
+                rows = 0
+    assert proc.poll() is None and rows >= 1, "the batch ended before it could be interrupted"
+    seconds, err = stop_and_time(proc, signal.SIGINT)
+    assert proc.returncode == 130, err
+    assert seconds < 20, seconds
+    assert "Traceback" not in err
+    # every output folder is complete or absent; no temporary files anywhere
+    for d in out.iterdir():
+        if d.is_dir():
+            names = {p.name for p in d.iterdir()}
+            assert "result.json" in names and not any(n.endswith(".tmp") for n in names), names
+    assert list(scratch.iterdir()) == []
+    with Store(db) as store:
+        done_before = len(store.frame())
+    assert 1 <= done_before < 4
+
+    r = subprocess.run([sys.executable, "-m", "pipeline.cli", "batch", str(src), "-o", str(out), "--workers", "1",
+                        "--no-voices", "-q", "--no-audio"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{4 - done_before} done, {done_before} skipped" in r.stdout
+    with Store(db) as store:
+        df = store.frame()
+    assert len(df) == 4 and not df["sha256"].duplicated().any()

@@ -1,0 +1,77 @@
+"""Hostile text in a result cannot run in the report: script and event-handler payloads put
+into a transcript word, a speaker's name and id, and the file name are shown as text, and
+nothing executes in headless Chromium (the CSP would also refuse any inline script)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from pipeline.report import build_report
+from pipeline.result import Result
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.models
+
+PAYLOADS = [
+    "<script>window.__pwned = 'word'</script>",
+    '"><img src=x onerror="window.__pwned=\'name\'">',
+    "</title><script>window.__pwned='file'</script>",
+    "'-alert(1)-'",
+    "<svg onload=window.__pwned='svg'>",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile(sample_run, tmp_path_factory):
+    result = Result.from_dict(copy.deepcopy(sample_run["result"].to_dict()))
+    result.words[0].text = PAYLOADS[0]
+    result.turns[0].text = PAYLOADS[0] + " " + result.turns[0].text
+    result.speakers[0].name = PAYLOADS[1]
+    result.recording.path = f"/data/{PAYLOADS[2]}{PAYLOADS[3]}.wav"
+    other = result.speakers[1]
+    old_id, other.id = other.id, PAYLOADS[4]
+    other.role = "other"
+    for seg in result.segments:
+        if seg.speaker == old_id:
+            seg.speaker = other.id
+    for turn in result.turns:
+        if turn.speaker == old_id:
+            turn.speaker, turn.role = other.id, "other"
+    out = tmp_path_factory.mktemp("hostile") / "report.html"
+    files = build_report(result, out, include_audio=False)
+    out.write_text(files["report.html"], encoding="utf-8")
+    return out
+
+
+def test_payloads_are_escaped_in_the_html(hostile):
+    html = hostile.read_text()
+    for p in PAYLOADS:
+        assert p not in html  # never verbatim: always escaped
+    assert "&lt;script&gt;window.__pwned" in html
+
+
+def test_nothing_runs_in_the_browser(hostile):
+    from pipeline.report.pdf import PRIVATE_FLAGS, find_browser
+
+    browser_path = find_browser()
+    if browser_path is None:
+        pytest.skip("Chromium is not installed (make test installs it)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path,
+                                    args=[f for f in PRIVATE_FLAGS if f != "--headless"])
+        page = browser.new_page()
+        dialogs, requests, errors = [], [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(hostile.as_uri())
+        page.wait_for_timeout(500)
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert dialogs == [] and errors == []
+        assert [u for u in requests if not u.startswith("file://") and not u.startswith("data:")] == []
+        body = page.inner_text("body")
+        assert "<script>window.__pwned = 'word'</script>" in body  # shown as text
+        assert "window.__pwned='file'" in page.title() or "window.__pwned='file'" in body
+        browser.close()
