@@ -17,7 +17,7 @@ from typing import Optional
 
 from . import __version__
 from .align import NEAREST_MAX_S, assign_roles, assign_words, build_turns, speaker_for_span
-from .asr import DEFAULT_BACKEND, ASREngine, load_engine
+from .asr import DEFAULT_BACKEND, ASREngine, load_engine, transcribe_long
 from . import channels
 from .audio import Audio, load_audio
 from .channels import parse_labels
@@ -303,7 +303,7 @@ class Analyzer:
             t0 = time.perf_counter()
             try:
                 with self.progress.stage("transcribe", total=audio.duration_s, position=0) as bar:
-                    asr_out["words"] = self._asr.transcribe(audio.samples, progress=bar.update_to)
+                    asr_out["words"] = transcribe_long(self._asr, audio.samples, progress=bar.update_to)
             except BaseException as exc:  # re-raised in the main thread
                 asr_out["error"] = exc
             asr_out["seconds"] = time.perf_counter() - t0
@@ -347,7 +347,7 @@ class Analyzer:
             t0 = time.perf_counter()
             try:
                 x = channels.masked(audio.channel_samples[i], active[i])
-                outs[i]["words"] = self._asr.transcribe(x, speech_only=True)
+                outs[i]["words"] = transcribe_long(self._asr, x, speech_only=True)
             except BaseException as exc:
                 outs[i]["error"] = exc
             outs[i]["seconds"] = time.perf_counter() - t0

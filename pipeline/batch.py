@@ -114,7 +114,7 @@ class Job:
     labels: dict = field(default_factory=dict)
 
 
-def run_job(job: Job, options: dict, include_audio: bool, private: bool) -> dict:
+def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact: bool = False) -> dict:
     """Analyse one recording on a worker; returns its status (and result, for the database)."""
     from .analysis import AnalysisOptions, Analyzer
     from .outputs import write_outputs
@@ -125,6 +125,10 @@ def run_job(job: Job, options: dict, include_audio: bool, private: bool) -> dict
     try:
         analyzer = Analyzer(AnalysisOptions(**options))
         result = analyzer.run(job.path)
+        if redact:
+            from .redact import redact_result
+
+            result = redact_result(result)
         report = build_report(result, Path(job.out_dir) / "report.html", audio_path=job.path,
                               include_audio=include_audio, samples=analyzer.last_audio.samples)
         write_outputs(result, job.out_dir, extra=report, private=private)
@@ -192,7 +196,7 @@ def plan(paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, 
 
 def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler: Optional[str] = None,
               include_audio: bool = True, private: bool = True,
-              on_result: Optional[Callable[[dict], None]] = None) -> list[dict]:
+              on_result: Optional[Callable[[dict], None]] = None, redact: bool = False) -> list[dict]:
     """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes."""
     import logging
 
@@ -231,7 +235,8 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
             client = Client(cluster)
         out = []
         try:
-            futures = [client.submit(run_job, job, options, include_audio, private, pure=False) for job in jobs]
+            futures = [client.submit(run_job, job, options, include_audio, private, redact, pure=False)
+                       for job in jobs]
             for fut in as_completed(futures):
                 try:
                     res = fut.result()

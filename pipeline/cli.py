@@ -113,6 +113,13 @@ def shared_output_option(func):
                              "folders 0700), as outputs hold medical data.")(func)
 
 
+def redact_option(func):
+    return click.option("--redact", is_flag=True,
+                        help="Replace names, dates, phone numbers, addresses, e-mail and ID numbers in the "
+                             "transcripts and the report with [NAME], [DATE]... (Presidio, offline); "
+                             "metrics are unchanged and the report has no audio.")(func)
+
+
 def debug_option(func):
     return click.option("--debug", is_flag=True, help="Show full tracebacks and detailed logs.")(func)
 
@@ -181,13 +188,14 @@ def main():
               help="A label stored with the analysis in --db (clinician, patient, station, date, or any).")
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
+@redact_option
 @shared_output_option
 @debug_option
 @handle_errors
 def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model, beam_size,
             num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token, clinician,
-            channels, voices, no_voices, threads, no_audio, db_path, labels, as_json, quiet, shared_output,
-            debug):
+            channels, voices, no_voices, threads, no_audio, db_path, labels, as_json, quiet, redact,
+            shared_output, debug):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -221,10 +229,18 @@ def analyze(input_path: Path, output_dir: Optional[Path], asr_backend, asr_model
     progress = Progress(enabled=(not quiet and sys.stderr.isatty()))
     from .report import build_report
 
+    if redact:
+        from .redact import load as load_redactor
+
+        load_redactor()  # a missing redaction model fails now, not after the analysis
     analyzer = Analyzer(options, progress)
     result = analyzer.run(input_path)
-    report = build_report(result, out / "report.html", audio_path=input_path, include_audio=not no_audio,
-                          samples=analyzer.last_audio.samples)
+    if redact:
+        from .redact import redact_result
+
+        result = redact_result(result)
+    report = build_report(result, out / "report.html", audio_path=input_path,
+                          include_audio=not (no_audio or redact), samples=analyzer.last_audio.samples)
     write_outputs(result, out, extra=report, private=not shared_output)
     if db_path is not None:
         with Store(db_path) as store:
@@ -362,10 +378,11 @@ def metrics_cmd(inputs, clinician, duration, frame, min_pause, backchannel_max, 
               help="The recording, if it has moved since the analysis (must be the same file).")
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out (for privacy).")
 @click.option("--pdf", is_flag=True, help="Also print the report to PDF with headless Chromium.")
+@redact_option
 @shared_output_option
 @debug_option
 @handle_errors
-def report_cmd(result_path, output, audio_path, no_audio, pdf, shared_output, debug):
+def report_cmd(result_path, output, audio_path, no_audio, pdf, redact, shared_output, debug):
     """Render the HTML review report of an analysis again.
 
     One self-contained file that opens offline in any current browser: timeline, metric
@@ -384,7 +401,14 @@ def report_cmd(result_path, output, audio_path, no_audio, pdf, shared_output, de
     if out.suffix.lower() not in (".html", ".htm"):
         raise AttuneError(f"{out}: the report file name must end in .html")
     check_output_dir(out.parent)
-    files = build_report(result, out, audio_path=audio_path, include_audio=not no_audio)
+    if redact:
+        from .redact import redact_result
+
+        if audio_path is not None:
+            raise AttuneError("--audio and --redact cannot be used together (the recording holds every name)")
+        if result.redaction is None:
+            result = redact_result(result)
+    files = build_report(result, out, audio_path=audio_path, include_audio=not (no_audio or redact))
     try:
         make_dir(out.parent, not shared_output)
         for name, content in files.items():
@@ -526,12 +550,13 @@ def evaluate_cmd(results, references, drop_fillers, as_json, as_csv, output, sha
 @analysis_options
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out of the reports.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@redact_option
 @shared_output_option
 @debug_option
 @handle_errors
 def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manifest, labels, asr_backend,
           asr_model, beam_size, num_speakers, min_speakers, max_speakers, diarization_pipeline, hf_token,
-          clinician, channels, voices, no_voices, threads, no_audio, quiet, shared_output, debug):
+          clinician, channels, voices, no_voices, threads, no_audio, quiet, redact, shared_output, debug):
     """Analyse many recordings: resumable, in parallel, recorded in a results database.
 
     INPUTS are files, folders and glob patterns. A recording already analysed with the same
@@ -563,6 +588,10 @@ def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manife
         threads=threads or max(1, b.default_workers() * 2 // n_workers),
     )
     options.validate()
+    if redact:
+        from .redact import load as load_redactor
+
+        load_redactor()  # a missing redaction model fails now, not in every worker
     check_output_dir(out_dir)
     make_dir(out_dir, not shared_output)
     db = db_path or out_dir / "attune.db"
@@ -593,7 +622,8 @@ def batch(inputs, out_dir, recursive, force, workers, scheduler, db_path, manife
 
         try:
             b.run_batch(jobs, dataclasses.asdict(options), workers=n_workers, scheduler=scheduler,
-                        include_audio=not no_audio, private=not shared_output, on_result=on_result)
+                        include_audio=not (no_audio or redact), private=not shared_output, on_result=on_result,
+                        redact=redact)
         finally:
             if bar is not None:
                 bar.close()

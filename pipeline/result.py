@@ -108,6 +108,7 @@ class Result:
     created: str = ""
     attunement_version: str = ""
     schema: str = SCHEMA
+    redaction: Optional[dict[str, Any]] = None  # set by --redact: engine and what was replaced
 
     def role_of(self, speaker: Optional[str]) -> str:
         for s in self.speakers:
@@ -147,6 +148,7 @@ class Result:
                 notes=list(d.get("notes", [])),
                 created=d.get("created", ""),
                 attunement_version=d.get("attunement_version", ""),
+                redaction=dict(d["redaction"]) if isinstance(d.get("redaction"), dict) else None,
             )
         except KeyError as exc:
             raise InputError(f"malformed result.json: missing field {exc.args[0]!r}") from None

@@ -184,3 +184,51 @@ class TestTurns:
 
     def test_empty(self):
         assert build_turns([], [], {}) == []
+
+
+# ---------------------------------------------------------------- long recordings in pieces
+def test_cut_points_fall_in_the_quietest_place_near_each_target():
+    import numpy as np
+
+    from pipeline.asr import cut_points
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(sr * 1500) * 0.1).astype(np.float32)  # 25 minutes of "speech"
+    x[int(607.0 * sr):int(608.0 * sr)] = 0.0  # a pause 7 s after the first target
+    x[int(1195.0 * sr):int(1196.0 * sr)] = 0.0  # and one near the second (607.5 + 600 = 1207.5)
+    cuts = cut_points(x, sr, chunk_s=600.0, search_s=15.0)
+    assert len(cuts) == 2
+    assert 607.0 <= cuts[0] / sr <= 608.0
+    assert 1195.0 <= cuts[1] / sr <= 1196.0
+    assert cut_points(x[: sr * 614], sr) == []  # shorter than 600 + 15 s: one piece
+
+
+def test_transcribe_long_shifts_word_times_by_each_piece():
+    import numpy as np
+
+    from pipeline.asr import ASREngine, transcribe_long
+    from pipeline.result import ModelInfo, Word
+
+    class Fake(ASREngine):
+        def __init__(self):
+            self.lengths = []
+
+        def transcribe(self, samples, progress=None, speech_only=False):
+            self.lengths.append(len(samples) / 16000)
+            if progress:
+                progress(len(samples) / 16000, len(samples) / 16000)
+            return [Word("w", 1.0, 1.5, 0.9)]
+
+        def info(self):
+            return ModelInfo("asr", "fake", "0", "here")
+
+    x = np.ones(16000 * 1300, dtype=np.float32)
+    x[16000 * 600:16000 * 601] = 0.0
+    x[16000 * 1201:16000 * 1202] = 0.0
+    eng, seen = Fake(), []
+    words = transcribe_long(eng, x, progress=lambda d, t: seen.append((d, t)))
+    assert len(eng.lengths) == 3 and abs(sum(eng.lengths) - 1300) < 1e-6
+    starts = [w.start for w in words]
+    assert starts[0] == 1.0 and 600.0 < starts[1] < 602.5 and 1201.0 < starts[2] < 1204.0
+    assert seen[-1] == (1300.0, 1300.0) and all(d <= t for d, t in seen)

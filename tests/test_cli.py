@@ -149,3 +149,9 @@ def test_models_human_readable_and_verified():
 def test_help_runs(args):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0 and "Usage:" in r.output
+
+
+def test_one_line_escapes_control_characters():
+    from pipeline.cli import one_line
+
+    assert one_line("a\nb\tc\x1b[31m d é 中") == "a\\nb\\tc\\x1b[31m d é 中"

@@ -228,7 +228,7 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "models": [{"stage": x.stage, "name": x.name, "version": x.version} for x in result.models],
         "version": result.attunement_version,
         "caveat": CAVEAT,
-        "notes": list(result.notes) + list(m.get("notes", [])),
+        "notes": list(result.notes) + list(m.get("notes", [])) + _redaction_note(result),
         "roles": result.roles.get("explanation", ""),
         "mode": result.mode.get("reason", ""),
         "variant": m.get("backchannel_variant"),
@@ -239,3 +239,14 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "timeline": timeline_data(result, turns),
         "audio": audio,
     }
+
+
+def _redaction_note(result: Result) -> list[str]:
+    """What --redact did, for the top of the report."""
+    if not result.redaction:
+        return []
+    counts = result.redaction.get("replaced_words") or {}
+    done = ", ".join(f"{n} x {ph}" for ph, n in sorted(counts.items())) or "nothing was found to replace"
+    return [f"redacted: personal identifiers in the transcript were replaced ({done}) by "
+            f"{result.redaction.get('engine', 'Presidio')}; automatic detection misses some, so check before "
+            "sharing. The audio is left out."]
