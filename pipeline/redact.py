@@ -61,7 +61,8 @@ CALENDAR_DATE = re.compile(rf"\b({_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}([/.-]\d{
                            r"\b\d{1,2}(st|nd|rd|th)\b", re.IGNORECASE)
 POSTCODE = r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b"
 STREET = (r"\b\d{1,4}[A-Za-z]?,? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|"
-          r"Way|Crescent|Place|Court|Gardens|Terrace|Grove|Hill|Square|Row|Walk|Boulevard|Blvd|Park|Mews)\b")
+          r"Way|Crescent|Place|Court|Gardens|Terrace|Grove|Hill|Square|Row|Walk|Boulevard|Blvd|Park|Mews)\b"
+          r"(?:,? (?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)?")  # and the town after it
 
 _ANALYZER = None
 
@@ -93,11 +94,13 @@ def _analyzer():
     provider = NlpEngineProvider(nlp_configuration={
         "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]})
     engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    case_sensitive = re.DOTALL | re.MULTILINE  # Presidio's default adds IGNORECASE: capitals matter here
     engine.registry.add_recognizer(PatternRecognizer(
-        supported_entity="UK_POSTCODE", patterns=[Pattern("uk postcode", POSTCODE, 0.6)], supported_language="en"))
+        supported_entity="UK_POSTCODE", patterns=[Pattern("uk postcode", POSTCODE, 0.6)], supported_language="en",
+        global_regex_flags=case_sensitive))
     engine.registry.add_recognizer(PatternRecognizer(
         supported_entity="STREET_ADDRESS", patterns=[Pattern("street address", STREET, 0.6)],
-        supported_language="en"))
+        supported_language="en", global_regex_flags=case_sensitive))
     _ANALYZER = engine
     return engine
 
