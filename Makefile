@@ -26,13 +26,19 @@ system-deps:
 	else echo "note: ffmpeg not found and apt-get unavailable; install it with your package manager"; fi
 
 # Chromium for the report's browser test and `attune report --pdf` (Debian's package; the
-# tests drive it with Playwright for Python and never download a browser of their own).
+# tests drive it with Playwright for Python and never download a browser of their own), and
+# strace, with which the privacy tests watch every network system call of a run.
 test-deps:
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		echo "installing chromium with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: chromium not found; the browser tests will be skipped"; fi
+	@if command -v strace >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing strace with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; \
+	else echo "note: strace not found; the privacy tests check Python-level connections only"; fi
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

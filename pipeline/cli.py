@@ -46,21 +46,22 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _terminate_as_interrupt() -> None:
-    """SIGTERM (a scheduler or `kill` stopping the job) is handled like Ctrl-C."""
+def _terminate_as_interrupt():
+    """SIGTERM (a scheduler or `kill` stopping the job) is handled like Ctrl-C; returns the
+    previous handler (to put back), or None."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return
+        return None
 
     def raise_interrupt(signum, frame):
         raise KeyboardInterrupt
 
     try:
-        signal.signal(signal.SIGTERM, raise_interrupt)
+        return signal.signal(signal.SIGTERM, raise_interrupt)
     except (ValueError, OSError):  # pragma: no cover
-        pass
+        return None
 
 
 def handle_errors(func):
@@ -71,7 +72,7 @@ def handle_errors(func):
         from . import tempdir
 
         debug = bool(kwargs.get("debug"))
-        _terminate_as_interrupt()
+        previous_sigterm = _terminate_as_interrupt()
         tempdir.enter()  # libraries' scratch files go to a private folder, removed below
         try:
             return func(*args, **kwargs)
@@ -103,6 +104,10 @@ def handle_errors(func):
             )
         finally:
             tempdir.cleanup()
+            if previous_sigterm is not None:
+                import signal
+
+                signal.signal(signal.SIGTERM, previous_sigterm)
 
     return wrapper
 

@@ -16,8 +16,13 @@ from click.testing import CliRunner
 import os
 import tempfile
 
-# the tests never touch the user's own voice book
-os.environ["ATTUNE_DATA_DIR"] = tempfile.mkdtemp(prefix="attune-test-data-")
+# the tests never touch the user's own voice book (a folder removed when the session ends)
+_DATA_DIR = tempfile.mkdtemp(prefix="attune-test-data-")
+os.environ["ATTUNE_DATA_DIR"] = _DATA_DIR
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "consultation.flac"
