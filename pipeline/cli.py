@@ -691,6 +691,19 @@ def db_export(db_path, fmt, output, shared_output, debug):
     atomic_write(output, buf.getvalue(), file_mode(not shared_output))
 
 
+def _parse_where(where) -> dict[str, str]:
+    """``--where COLUMN=VALUE`` options -> a dict of filters."""
+    from .store import parse_labels
+
+    filters: dict[str, str] = {}
+    for item in where:
+        try:
+            filters.update(parse_labels([item]))
+        except AttuneError:
+            raise AttuneError(f"--where {item!r}: expected COLUMN=VALUE") from None
+    return filters
+
+
 @db_group.command("query")
 @db_argument
 @click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
@@ -703,12 +716,8 @@ def db_export(db_path, fmt, output, shared_output, debug):
 def db_query(db_path, where, metric_names, as_json, debug):
     """Show the analyses in DB that match simple filters."""
     from .metrics import METRIC_NAMES
-    filters = {}
-    for item in where:
-        try:
-            filters.update(parse_pairs([item]))
-        except AttuneError:
-            raise AttuneError(f"--where {item!r}: expected COLUMN=VALUE") from None
+
+    filters = _parse_where(where)
     unknown = [m for m in metric_names if m not in METRIC_NAMES]
     if unknown:
         raise AttuneError(f"--metric {unknown[0]}: unknown metric (see docs/metrics.md)")
@@ -747,12 +756,7 @@ def cohort_cmd(db_path, group_by, metric_names, where, title, output, shared_out
     """
     from .outputs import atomic_write, check_output_dir, file_mode, make_dir
     from .report import build_cohort
-    filters = {}
-    for item in where:
-        if "=" not in item:
-            raise AttuneError(f"--where {item!r}: expected COLUMN=VALUE")
-        k, v = item.split("=", 1)
-        filters[k.strip()] = v.strip()
+    filters = _parse_where(where)
     out = output or db_path.with_name("cohort.html")
     if out.suffix.lower() not in (".html", ".htm"):
         raise AttuneError(f"{out}: the cohort page's file name must end in .html")
