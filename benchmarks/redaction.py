@@ -13,7 +13,7 @@ they hold no identifiers. So the benchmark measures two things:
    words replaced / identifier words inserted.
 
 Usage:
-    python benchmarks/redaction.py [--per-file 40] [--seed 1]
+    python benchmarks/redaction.py [--per-file 48] [--seed 1]
 """
 
 from __future__ import annotations
@@ -59,10 +59,14 @@ def ordinal(n: int) -> str:
 def identifier(kind: str, rng: random.Random) -> tuple[str, str]:
     """(sentence, the identifier inside it) for one kind."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    if kind == "name":
+    if kind == "name":  # after words that introduce a name (which the redactor also looks for)
         ident = f"{first} {last}"
         return rng.choice([f"My name is {ident}.", f"It's {ident}, I'm here for my appointment.",
                            f"I spoke to {ident} at reception."]), ident
+    if kind == "name_uncued":  # no introducing words: only spaCy's entity recogniser can find these
+        ident = f"{first} {last}"
+        return rng.choice([f"Ask for {ident} at the front desk.", f"{ident} is my husband.",
+                           f"My GP, {ident}, referred me."]), ident
     if kind == "date_of_birth":
         d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1935, 2005)
         ident = rng.choice([f"the {ordinal(d)} of {MONTHS[m - 1]} {y}", f"{MONTHS[m - 1]} {ordinal(d)}, {y}",
@@ -88,12 +92,12 @@ def identifier(kind: str, rng: random.Random) -> tuple[str, str]:
     raise ValueError(kind)
 
 
-KINDS = ["name", "date_of_birth", "phone", "address", "postcode", "email", "nhs_number"]
+KINDS = ["name", "name_uncued", "date_of_birth", "phone", "address", "postcode", "email", "nhs_number"]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-file", type=int, default=40, help="identifier sentences put into each transcript")
+    ap.add_argument("--per-file", type=int, default=48, help="identifier sentences put into each transcript")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     from pipeline.redact import engine_description, redact_words

@@ -5,8 +5,9 @@ Detection is Microsoft Presidio (``presidio-analyzer``) with spaCy's English pip
 offline: Presidio's recognizers (names and places through spaCy's named entities, dates,
 phone numbers, e-mail, UK NHS numbers with their checksum, US SSNs, passports, driving
 licences, credit cards, IBANs, IP addresses) plus two pattern recognizers added through
-Presidio's own mechanism for what it lacks: UK postcodes and street addresses ("14 Elm
-Road"). Presidio's e-mail check uses ``tldextract``, which would download the public
+Presidio's own mechanism for what it lacks: UK postcodes, street addresses ("14 Elm
+Road") and a capitalised name right after words that introduce one ("my name is", "it's",
+"Dr"). Presidio's e-mail check uses ``tldextract``, which would download the public
 suffix list: it is pointed at its bundled copy instead.
 
 What is replaced, by typed placeholders (one per word, so word counts and times stay):
@@ -60,6 +61,12 @@ _MONTHS = ("january|february|march|april|may|june|july|august|september|october|
 CALENDAR_DATE = re.compile(rf"\b({_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}([/.-]\d{{2,4}})?\b|\b(19|20)\d\d\b|"
                            r"\b\d{1,2}(st|nd|rd|th)\b", re.IGNORECASE)
 POSTCODE = r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b"
+# a capitalised name right after words that introduce one ("my name is", "it's", "Dr"...),
+# where spaCy's small model often misses it ("It's Liam Davies, I'm here for...")
+NAME_CUE = (r"(?<=\b(?:[Mm]y name is|[Nn]ame's|I'm|I am|[Ii]t's|[Tt]his is|[Ss]poke to|[Cc]alled|[Ss]ee|"
+            r"Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Nurse) )(?!(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Nurse)\b)"
+            r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?"
+            r"(?: [A-Z][a-z]*['-]?[A-Z]?[a-z]+)?")
 STREET = (r"\b\d{1,4}[A-Za-z]?,? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|"
           r"Way|Crescent|Place|Court|Gardens|Terrace|Grove|Hill|Square|Row|Walk|Boulevard|Blvd|Park|Mews)\b"
           r"(?:,? (?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)?")  # and the town after it
@@ -100,6 +107,9 @@ def _analyzer():
         global_regex_flags=case_sensitive))
     engine.registry.add_recognizer(PatternRecognizer(
         supported_entity="STREET_ADDRESS", patterns=[Pattern("street address", STREET, 0.6)],
+        supported_language="en", global_regex_flags=case_sensitive))
+    engine.registry.add_recognizer(PatternRecognizer(
+        supported_entity="PERSON", name="NameAfterCueRecognizer", patterns=[Pattern("name after cue", NAME_CUE, 0.6)],
         supported_language="en", global_regex_flags=case_sensitive))
     _ANALYZER = engine
     return engine

@@ -31,6 +31,7 @@ def redacted(text: str) -> str:
 
 @pytest.mark.parametrize("text, expected", [
     ("My name is Alex Johnson.", "My name is [NAME] [NAME]."),
+    ("It's Liam Davies, I'm here for my appointment.", "It's [NAME] [NAME], I'm here for my appointment."),
     ("Good morning, I'm Dr. Morgan, what brings you in today?", "Good morning, I'm Dr. [NAME], what brings you in today?"),
     ("I was born on the 12th of March 1985.", "I was born on [DATE] [DATE] [DATE] [DATE] [DATE]."),
     ("My date of birth is 12/03/1985.", "My date of birth is [DATE]."),
