@@ -185,8 +185,7 @@ def redact_result(result: Result) -> Result:
 
     words, counts = redact_words(result.words)
     roles = {s.id: s.role for s in result.speakers}
-    turns = build_turns(words, result.exclusive_segments, roles) if result.exclusive_segments else [
-        replace(t) for t in result.turns]
+    turns = build_turns(words, result.exclusive_segments, roles)  # as the analysis built them
     speakers = [replace(s, name="[NAME]" if s.name else None) for s in result.speakers]
     red = replace(result, words=words, turns=turns, speakers=speakers)
     red.redaction = {"engine": engine_description(), "replaced_words": counts,
