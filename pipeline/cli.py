@@ -287,19 +287,28 @@ def _configure_logging(debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def write_files(target: Path, files: dict[str, str | bytes], private: bool = True) -> None:
+    """Write ``files`` (name -> content) atomically into ``target``'s folder, creating it
+    (private unless ``--shared-output``); a failure is one :class:`OutputError` naming ``target``."""
+    from .outputs import atomic_write, file_mode, make_dir
+
+    try:
+        make_dir(target.parent, private)
+        for name, content in files.items():
+            atomic_write(target.parent / name, content, file_mode(private))
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+
+
 def emit(text: str, output: Optional[Path], private: bool = True) -> None:
     """Print ``text``, or write it atomically to ``output``."""
     if output is None:
         click.echo(text, nl=False)
         return
-    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+    from .outputs import check_output_dir
 
     check_output_dir(output.parent)
-    try:
-        make_dir(output.parent, private)
-        atomic_write(output, text, file_mode(private))
-    except OSError as exc:
-        raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+    write_files(output, {output.name: text}, private)
 
 
 def metric_options(func):
@@ -394,7 +403,7 @@ def report_cmd(result_path, output, audio_path, no_audio, pdf, redact, shared_ou
     cards with reference values, charts, transcript with search, and (unless --no-audio)
     the recording, playable from any turn.
     """
-    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+    from .outputs import check_output_dir, file_mode
     from .report import build_report
     from .report.pdf import print_pdf
     from .result import Result
@@ -414,12 +423,7 @@ def report_cmd(result_path, output, audio_path, no_audio, pdf, redact, shared_ou
         if result.redaction is None:
             result = redact_result(result)
     files = build_report(result, out, audio_path=audio_path, include_audio=not (no_audio or redact))
-    try:
-        make_dir(out.parent, not shared_output)
-        for name, content in files.items():
-            atomic_write(out.parent / name, content, file_mode(not shared_output))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    write_files(out, files, not shared_output)
     click.echo(f"report: {out}")
     if pdf:
         pdf_path = out.with_suffix(".pdf")
@@ -684,11 +688,10 @@ def db_export(db_path, fmt, output, shared_output, debug):
 
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+    from .outputs import check_output_dir
 
     check_output_dir(output.parent)
-    make_dir(output.parent, not shared_output)
-    atomic_write(output, buf.getvalue(), file_mode(not shared_output))
+    write_files(output, {output.name: buf.getvalue()}, not shared_output)
 
 
 def _parse_where(where) -> dict[str, str]:
@@ -754,7 +757,7 @@ def cohort_cmd(db_path, group_by, metric_names, where, title, output, shared_out
     outliers of the cohort, and a sortable table linking every consultation's own report.
     Writes OUT.html plus OUT.groups.csv, OUT.recordings.csv and OUT.outliers.csv.
     """
-    from .outputs import atomic_write, check_output_dir, file_mode, make_dir
+    from .outputs import check_output_dir
     from .report import build_cohort
     filters = _parse_where(where)
     out = output or db_path.with_name("cohort.html")
@@ -767,12 +770,7 @@ def cohort_cmd(db_path, group_by, metric_names, where, title, output, shared_out
     check_output_dir(out.parent)
     files = build_cohort(frame, out, group_by=group_by, metrics=list(metric_names) or None, title=title,
                          source=str(db_path))
-    try:
-        make_dir(out.parent, not shared_output)
-        for name, content in files.items():
-            atomic_write(out.parent / name, content, file_mode(not shared_output))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    write_files(out, files, not shared_output)
     click.echo(f"cohort: {out} ({len(frame)} consultations) and {', '.join(n for n in files if n.endswith('.csv'))}")
 
 

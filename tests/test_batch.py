@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
-import soundfile as sf
 from click.testing import CliRunner
 
-from conftest import SAMPLE
+from conftest import sample_clip, sample_parts, wait_for_rows
 from pipeline.batch import expand_inputs, output_dirs, read_manifest
 from pipeline.cli import main
 from pipeline.errors import InputError
@@ -77,9 +75,8 @@ def test_unreachable_scheduler(tmp_path, clip_dir):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("batch-in")
-    x, sr = sf.read(SAMPLE, dtype="float32")
-    sf.write(d / "first.wav", x[: 12 * sr], sr)
-    sf.write(d / "second.flac", x[40 * sr: 52 * sr], sr)
+    sample_clip(d / "first.wav", 0, 12)
+    sample_clip(d / "second.flac", 40, 52)
     (d / "broken.mp3").write_text("not audio " * 100)
     m = d / "manifest.csv"
     m.write_text("path,clinician,station\nfirst.wav,Dr Morgan,1\nsecond.flac,Dr Morgan,2\n")
@@ -138,29 +135,14 @@ def test_killed_batch_resumes_without_duplicates_or_losses(folder, tmp_path, sam
 
     from conftest import ROOT
 
-    x, sr = sf.read(SAMPLE, dtype="float32")
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(4):
-        sf.write(src / f"part{i}.wav", x[i * 15 * sr:(i * 15 + 10) * sr], sr)
+    src = sample_parts(tmp_path / "in")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "pipeline.cli", "batch", str(src), "-o", str(out), "--workers", "1",
            "--no-voices", "-q", "--no-audio"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     db = out / "attune.db"
-    deadline = time.time() + 240
-    rows = 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-        if db.exists():
-            try:
-                with Store(db) as store:
-                    rows = len(store.frame())
-            except Exception:
-                rows = 0
-            if rows >= 1:
-                break
+    rows = wait_for_rows(db, proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole batch, workers included
     proc.wait(timeout=30)
     assert 1 <= rows < 4, rows

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from conftest import chromium_page
 from pipeline.cli import main
 from pipeline.report import build_cohort
 from pipeline.report import cohort as C
@@ -188,33 +189,17 @@ def test_a_thousand_recordings_stay_compact(tmp_path):
 
 # ---------------------------------------------------------------- in the browser
 
-playwright = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def cohort_page(tmp_path_factory):
-    from pipeline.report.pdf import PRIVATE_FLAGS, find_browser
-
-    browser_path = find_browser()
-    if browser_path is None:
-        pytest.skip("Chromium is not installed (make test installs it)")
     tmp = tmp_path_factory.mktemp("cohort")
     db = make_db(tmp / "c.db", n=36, reports_dir=tmp / "out")
     out = tmp / "cohort.html"
     r = CliRunner().invoke(main, ["cohort", "--db", str(db), "-o", str(out)])
     assert r.exit_code == 0, r.stderr
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path,
-                                    args=[f for f in PRIVATE_FLAGS if f != "--headless"])
-        pg = browser.new_page(viewport={"width": 1200, "height": 900})
-        requests, errors, violations = [], [], []
-        pg.on("request", lambda q: requests.append(q.url))
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        pg.goto(out.as_uri())
-        pg.requests, pg.errors, pg.violations, pg.out = requests, errors, violations, out
+    with chromium_page(out.as_uri()) as pg:
+        pg.out = out
         yield pg
-        browser.close()
 
 
 def test_cohort_page_draws_every_group_and_consultation(cohort_page):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, sample_parts, wait_for_rows
 from pipeline.store import Store
 
 pytestmark = pytest.mark.models
@@ -54,26 +54,14 @@ def test_interrupted_analyze_stops_fast_and_writes_nothing(tmp_path, sig):
 
 
 def test_interrupted_batch_stops_cleanly_and_resumes(tmp_path):
-    x, sr = sf.read(SAMPLE, dtype="float32")
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(4):
-        sf.write(src / f"part{i}.wav", x[i * 15 * sr:(i * 15 + 10) * sr], sr)
+    src = sample_parts(tmp_path / "in")
     out = tmp_path / "out"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch))
     proc = start(["batch", str(src), "-o", str(out), "--workers", "1", "--no-voices", "-q", "--no-audio"], env=env)
     db = out / "attune.db"
-    rows, deadline = 0, time.time() + 240
-    while time.time() < deadline and proc.poll() is None and rows < 1:
-        time.sleep(0.5)
-        if db.exists():
-            try:
-                with Store(db) as store:
-                    rows = len(store.frame())
-            except Exception:
-                rows = 0
+    rows = wait_for_rows(db, proc)
     assert proc.poll() is None and rows >= 1, "the batch ended before it could be interrupted"
     seconds, err = stop_and_time(proc, signal.SIGINT)
     assert proc.returncode == 130, err

@@ -13,13 +13,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import SAMPLE, sample_clip
 from pipeline.asr import convert
 from pipeline.asr.openai_whisper import speech_clips
 from pipeline.cli import main
 from pipeline.errors import ModelError
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "consultation.flac"
 
 
 def write_ct2(path: Path, variables: dict, aliases=(), spec="WhisperSpec", version=6) -> None:
@@ -208,11 +206,7 @@ def test_unknown_name_offline_is_one_line(tmp_path, monkeypatch):
 
 @pytest.mark.models
 def test_analyze_with_openai_whisper_offline(tmp_path, no_network):
-    import soundfile as sf
-
-    audio, sr = sf.read(SAMPLE, dtype="float32")
-    clip = tmp_path / "first20s.wav"
-    sf.write(clip, audio[: 20 * sr], sr)
+    clip = sample_clip(tmp_path / "first20s.wav", 0, 20)
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["analyze", str(clip), "-o", str(out), "--asr-backend", "openai-whisper",
                                   "--no-voices", "--no-audio", "-q"])

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, sample_clip
 
 GUARD = Path(__file__).resolve().parent / "netguard"
 pytestmark = pytest.mark.models
@@ -70,9 +69,8 @@ def test_the_guard_itself_catches_a_connection(tmp_path):
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("private-in")
-    x, sr = sf.read(SAMPLE, dtype="float32")
-    sf.write(d / "opening.wav", x[: 20 * sr], sr)
-    sf.write(d / "later.wav", x[40 * sr: 52 * sr], sr)
+    sample_clip(d / "opening.wav", 0, 20)
+    sample_clip(d / "later.wav", 40, 52)
     return d
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import soundfile as sf
 from click.testing import CliRunner
 
 pytest.importorskip("presidio_analyzer")
 
-from conftest import SAMPLE  # noqa: E402
+from conftest import sample_clip  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from pipeline.metrics import compute_for_result  # noqa: E402
 from pipeline.redact import find, redact_result, redact_words  # noqa: E402
@@ -93,9 +92,7 @@ def test_redact_result_keeps_metrics_and_timing(sample_run):
 
 @pytest.mark.models
 def test_analyze_redact_offline(tmp_path, no_network):
-    x, sr = sf.read(SAMPLE, dtype="float32")
-    clip = tmp_path / "opening.wav"
-    sf.write(clip, x[: 20 * sr], sr)
+    clip = sample_clip(tmp_path / "opening.wav", 0, 20)
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["analyze", str(clip), "-o", str(out), "--redact", "--no-voices", "-q"])
     assert r.exit_code == 0, r.stderr

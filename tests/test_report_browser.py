@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from pipeline.report.data import metric_cards
-from pipeline.report.pdf import PRIVATE_FLAGS, find_browser
+from conftest import chromium_page
+from pipeline.report.pdf import find_browser
 
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -24,22 +25,9 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def page(sample_run):
-    browser_path = find_browser()
-    if browser_path is None:
-        pytest.skip("Chromium is not installed (make test installs it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path,
-                                    args=[f for f in PRIVATE_FLAGS if f != "--headless"])
-        pg = browser.new_page(viewport={"width": 1200, "height": 900})
-        requests, violations, errors = [], [], []
-        pg.on("request", lambda r: requests.append(r.url))
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        pg.goto((sample_run["out"] / "report.html").as_uri())
+    with chromium_page((sample_run["out"] / "report.html").as_uri()) as pg:
         pg.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
-        pg.requests, pg.violations, pg.errors = requests, violations, errors
         yield pg
-        browser.close()
 
 
 def spoken_turns(result):

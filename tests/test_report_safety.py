@@ -8,10 +8,10 @@ import copy
 
 import pytest
 
+from conftest import chromium_page
 from pipeline.report import build_report
 from pipeline.result import Result
 
-playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.models
 
 PAYLOADS = [
@@ -53,25 +53,11 @@ def test_payloads_are_escaped_in_the_html(hostile):
 
 
 def test_nothing_runs_in_the_browser(hostile):
-    from pipeline.report.pdf import PRIVATE_FLAGS, find_browser
-
-    browser_path = find_browser()
-    if browser_path is None:
-        pytest.skip("Chromium is not installed (make test installs it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path,
-                                    args=[f for f in PRIVATE_FLAGS if f != "--headless"])
-        page = browser.new_page()
-        dialogs, requests, errors = [], [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(hostile.as_uri())
+    with chromium_page(hostile.as_uri()) as page:
         page.wait_for_timeout(500)
         assert page.evaluate("typeof window.__pwned") == "undefined"
-        assert dialogs == [] and errors == []
-        assert [u for u in requests if not u.startswith("file://") and not u.startswith("data:")] == []
+        assert page.dialogs == [] and page.errors == []
+        assert [u for u in page.requests if not u.startswith("file://") and not u.startswith("data:")] == []
         body = page.inner_text("body")
         assert "<script>window.__pwned = 'word'</script>" in body  # shown as text
         assert PAYLOADS[2] in page.title() and PAYLOADS[2] in body  # the file name, as text
-        browser.close()

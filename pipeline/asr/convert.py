@@ -174,14 +174,17 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
                 if not dst.endswith(".key"):  # openai-whisper's key projections have no bias
                     sd[dst + ".bias"] = b[i * d:(i + 1) * d].copy()
 
-        for i in range(n_enc):
-            s, o = f"encoder/layer_{i}", f"encoder.blocks.{i}"
+        def block(s: str, o: str) -> None:
+            """Self-attention and feed-forward: the parts encoder and decoder layers share."""
             norm(o + ".attn_ln", s + "/self_attention/layer_norm")
             fused([o + ".attn.query", o + ".attn.key", o + ".attn.value"], s + "/self_attention/linear_0")
             linear(o + ".attn.out", s + "/self_attention/linear_1")
             norm(o + ".mlp_ln", s + "/ffn/layer_norm")
             linear(o + ".mlp.0", s + "/ffn/linear_0")
             linear(o + ".mlp.2", s + "/ffn/linear_1")
+
+        for i in range(n_enc):
+            block(f"encoder/layer_{i}", f"encoder.blocks.{i}")
         norm("encoder.ln_post", "encoder/layer_norm")
 
         emb = _weights(v, "decoder/embeddings")
@@ -189,16 +192,11 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
         sd["decoder.positional_embedding"] = _vec(v, "decoder/position_encodings/encodings")
         for i in range(n_dec):
             s, o = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-            norm(o + ".attn_ln", s + "/self_attention/layer_norm")
-            fused([o + ".attn.query", o + ".attn.key", o + ".attn.value"], s + "/self_attention/linear_0")
-            linear(o + ".attn.out", s + "/self_attention/linear_1")
+            block(s, o)
             norm(o + ".cross_attn_ln", s + "/attention/layer_norm")
             linear(o + ".cross_attn.query", s + "/attention/linear_0")
             fused([o + ".cross_attn.key", o + ".cross_attn.value"], s + "/attention/linear_1")
             linear(o + ".cross_attn.out", s + "/attention/linear_2")
-            norm(o + ".mlp_ln", s + "/ffn/layer_norm")
-            linear(o + ".mlp.0", s + "/ffn/linear_0")
-            linear(o + ".mlp.2", s + "/ffn/linear_1")
         norm("decoder.ln", "decoder/layer_norm")
         n_audio_head = int(v["encoder/num_heads"].reshape(-1)[0])
         n_text_head = int(v["decoder/num_heads"].reshape(-1)[0])

@@ -211,8 +211,9 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
     html_dir = Path(html_path).resolve().parent
     groups = sorted(df["group"].unique(), key=lambda g: (g.startswith("("), g.lower()))
     stats = group_stats(df, "group", metrics)
+    stat_of = {(r["group"], r["metric"]): r for r in stats}
     outliers = find_outliers(df, "group", metrics)
-    links = {int(r.id): report_link(r.report_path if "report_path" in df.columns else None, html_dir)
+    links = {int(r.id): report_link(r.report_path, html_dir)
              for r in df.itertuples()}
     t_lo, t_hi = df["when"].min(), df["when"].max()
     t_span = max((t_hi - t_lo).total_seconds(), 86400.0) if len(df) else 86400.0
@@ -229,6 +230,9 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
         def x(v: float, lo=lo, hi=hi) -> float:
             return round(BOX_W * (v - lo) / (hi - lo), 1)
 
+        def y(v: float, lo=lo, hi=hi) -> float:  # the same axis, upwards, in an over-time panel
+            return round(PANEL_H - PANEL_H * (v - lo) / (hi - lo), 1)
+
         cohort = _quantiles(vals.tolist())
         rows = []
         for g in groups:
@@ -236,7 +240,7 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
             gv = sub[metric].dropna().astype(float)
             row: dict[str, Any] = {"group": g, "n": int(len(gv)), "n_total": int(len(sub))}
             if len(gv):
-                q = _quantiles(gv.tolist())
+                q = stat_of[(g, metric)]
                 iqr = q["q3"] - q["q1"]
                 wlo = min(v for v in gv if v >= q["q1"] - 1.5 * iqr)
                 whi = max(v for v in gv if v <= q["q3"] + 1.5 * iqr)
@@ -250,7 +254,6 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
                 })
             rows.append(row)
         # over time: one small panel per group
-        m_lo, m_hi = lo, hi
         panels = []
         for g in groups:
             sub = df[df["group"] == g].dropna(subset=[metric])
@@ -258,7 +261,7 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
             for r in sub.itertuples():
                 v = float(getattr(r, metric))
                 px = round(PANEL_W * ((r.when - t_lo).total_seconds() / t_span), 1) if len(df) > 1 else PANEL_W / 2
-                py = round(PANEL_H - PANEL_H * (v - m_lo) / (m_hi - m_lo), 1)
+                py = y(v)
                 pts.append({"x": px, "y": py, "label": f"{r.recording}, {r.when.strftime('%Y-%m-%d')}: "
                                                        f"{fmt(v, info['unit'])}", "href": links.get(int(r.id))})
             panels.append({"group": g, "points": pts, "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts)})
@@ -268,8 +271,8 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
             "cohort": {"median": fmt(cohort["median"], info["unit"]), "x_med": x(cohort["median"]),
                        "iqr": f"{fmt(cohort['q1'], info['unit'])} to {fmt(cohort['q3'], info['unit'])}",
                        "n": cohort["n"]},
-            "y_med": round(PANEL_H - PANEL_H * (cohort["median"] - m_lo) / (m_hi - m_lo), 1),
-            "axis_lo": fmt(m_lo, info["unit"]), "axis_hi": fmt(m_hi, info["unit"]),
+            "y_med": y(cohort["median"]),
+            "axis_lo": fmt(lo, info["unit"]), "axis_hi": fmt(hi, info["unit"]),
         })
 
     infos = {m: metric_info(m) for m in metrics}
