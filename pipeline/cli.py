@@ -271,6 +271,9 @@ def _summary(result, out: Path) -> None:
     click.echo(f"  {len(result.words)} words, {len(result.turns)} turns")
     for note in result.notes:
         click.echo(f"  note: {note}")
+    if result.redaction:
+        done = ", ".join(f"{n} x {ph}" for ph, n in sorted(result.redaction["replaced_words"].items()))
+        click.echo(f"  redacted: {done or 'no identifiers found'} (the report has no audio)")
     click.echo(f"  outputs: {out}/")
 
 
@@ -771,7 +774,9 @@ def cohort_cmd(db_path, group_by, metric_names, where, title, output, shared_out
     files = build_cohort(frame, out, group_by=group_by, metrics=list(metric_names) or None, title=title,
                          source=str(db_path))
     write_files(out, files, not shared_output)
-    click.echo(f"cohort: {out} ({len(frame)} consultations) and {', '.join(n for n in files if n.endswith('.csv'))}")
+    n = len(frame)
+    click.echo(f"cohort: {out} ({n} consultation{'' if n == 1 else 's'}) and "
+               f"{', '.join(name for name in files if name.endswith('.csv'))}")
 
 
 @main.group("models", invoke_without_command=True)

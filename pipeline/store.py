@@ -158,6 +158,8 @@ class Store:
         labels = dict(labels or {})
         opts = options_hash(result.parameters)
         cols = {k: labels.get(k) for k in LABEL_COLUMNS}
+        if result_path:  # absolute: the database is read from other folders (attune cohort)
+            result_path = str(Path(result_path).resolve())
         report_path = str(Path(result_path).with_name("report.html")) if result_path else None
         with self.conn:
             self.conn.execute("DELETE FROM analyses WHERE sha256 = ? AND options_hash = ?",

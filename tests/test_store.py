@@ -240,3 +240,12 @@ def test_locked_database_gives_a_clear_error(tmp_path, monkeypatch):
         holder.close()
     with Store(db) as store:
         assert len(store.frame()) == 1
+
+
+def test_relative_result_paths_are_stored_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Store(tmp_path / "a.db") as store:
+        store.record(make_result(), {}, result_path="out/x/result.json")
+        row = store.frame().iloc[0]
+    assert row["result_path"] == str(tmp_path / "out" / "x" / "result.json")
+    assert row["report_path"] == str(tmp_path / "out" / "x" / "report.html")
