@@ -1,6 +1,6 @@
-"""Words to speakers, turns and roles.
+"""Words to speakers, and words into turns.
 
-Pure functions over the typed results: no audio, no models.
+Pure functions over the typed results: no audio, no models. (Roles: :mod:`pipeline.roles`.)
 
 Rules (documented in README and ``docs/result-schema.md``):
 
@@ -9,9 +9,6 @@ Rules (documented in README and ``docs/result-schema.md``):
   goes to the nearest region within :data:`NEAREST_MAX_S` seconds; otherwise it stays
   unassigned (``speaker = None``) and is counted in the result's notes.
 * **Turns**: consecutive words and word-less regions of one speaker, in time order.
-* **Roles**: the clinician is the speaker who asks the most questions (recognised
-  sentences ending in "?"), ties broken by who speaks first; the most talkative remaining
-  speaker is the patient; everyone else is ``other``. ``clinician=`` overrides the rule.
 """
 
 from __future__ import annotations
@@ -19,8 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable, Optional, Sequence
 
-from .errors import InputError
-from .result import Segment, Speaker, Turn, Word
+from .result import Segment, Turn, Word
 
 NEAREST_MAX_S = 1.0
 UNASSIGNED_ROLE = "unknown"
@@ -91,96 +87,6 @@ def talk_seconds(segments: Iterable[Segment]) -> dict[str, float]:
                 cur1 = max(cur1, b)
         totals[spk] = total + (cur1 - cur0)
     return totals
-
-
-def is_question(text: str) -> bool:
-    """A recognised sentence is a question when it ends in a question mark."""
-    return text.rstrip().rstrip("\"')]").endswith("?")
-
-
-def count_questions(words: Iterable[Word]) -> dict[str, int]:
-    """Questions per speaker: words that end a sentence with '?'."""
-    counts: dict[str, int] = defaultdict(int)
-    for w in words:
-        if w.speaker is not None and is_question(w.text):
-            counts[w.speaker] += 1
-    return dict(counts)
-
-
-def assign_roles(
-    segments: Sequence[Segment],
-    words: Sequence[Word],
-    clinician: Optional[str] = None,
-) -> tuple[list[Speaker], dict]:
-    """Give every speaker a role.
-
-    Args:
-        segments: overlap-aware speaker regions (talk time comes from these).
-        words: words with speakers assigned (questions come from these).
-        clinician: a speaker id that overrides the automatic rule.
-
-    Returns:
-        The speakers (in order of first appearance) and a description of the decision.
-
-    Raises:
-        InputError: ``clinician`` names no speaker of the recording.
-    """
-    talk = talk_seconds(segments)
-    first: dict[str, float] = {}
-    for s in sorted(segments, key=lambda s: s.start):
-        first.setdefault(s.speaker, s.start)
-    for w in words:
-        if w.speaker is not None and w.speaker not in first:
-            first[w.speaker] = w.start
-    ids = sorted(first, key=lambda s: (first[s], s))
-    questions = count_questions(words)
-    word_counts: dict[str, int] = defaultdict(int)
-    for w in words:
-        if w.speaker is not None:
-            word_counts[w.speaker] += 1
-
-    if clinician is not None:
-        if clinician not in ids:
-            known = ", ".join(ids) if ids else "none"
-            raise InputError(f"--clinician {clinician}: no such speaker (speakers found: {known})")
-        clin, rule = clinician, "override"
-    elif ids:
-        # most questions, ties broken by who speaks first
-        clin = max(ids, key=lambda s: (questions.get(s, 0), -first[s]))
-        rule = "most_questions" if questions.get(clin, 0) > 0 else "first_speaker"
-    else:
-        clin, rule = None, "no_speakers"
-    rest = [s for s in ids if s != clin]
-    patient = max(rest, key=lambda s: (talk.get(s, 0.0), -first[s])) if rest else None
-
-    speakers = []
-    for s in ids:
-        role = "clinician" if s == clin else "patient" if s == patient else "other"
-        speakers.append(
-            Speaker(
-                id=s,
-                role=role,
-                talk_s=round(talk.get(s, 0.0), 3),
-                words=word_counts.get(s, 0),
-                questions=questions.get(s, 0),
-            )
-        )
-    explanations = {
-        "override": f"clinician given by the user ({clin})",
-        "most_questions": f"clinician = the speaker who asked the most questions ({clin}: "
-        f"{questions.get(clin, 0)}), patient = the most talkative other speaker",
-        "first_speaker": "no speaker asked a recognised question: clinician = the first speaker, "
-        "patient = the most talkative other speaker",
-        "no_speakers": "no speech found: no roles",
-    }
-    info = {
-        "rule": rule,
-        "clinician": clin,
-        "patient": patient,
-        "questions": {s: questions.get(s, 0) for s in ids},
-        "explanation": explanations[rule],
-    }
-    return speakers, info
 
 
 def build_turns(

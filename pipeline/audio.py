@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, first_line
 
 SAMPLE_RATE = 16000
 MIN_DURATION_S = 1.0
@@ -162,7 +162,7 @@ def _to_mono(planar: np.ndarray) -> np.ndarray:
 
 
 def _av_reason(exc: Exception) -> str:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    msg = first_line(exc)
     # PyAV messages look like "[Errno 1094995529] Invalid data found ...: 'path'"
     if "] " in msg:
         msg = msg.split("] ", 1)[1]

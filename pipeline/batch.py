@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .errors import AttuneError, InputError
+from .errors import AttuneError, InputError, OutputError, bug_summary
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4",
                     ".mov", ".mkv", ".wma", ".aif", ".aiff", ".amr", ".3gp"}
@@ -116,30 +116,23 @@ class Job:
 
 def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact: bool = False) -> dict:
     """Analyse one recording on a worker; returns its status (and result, for the database)."""
-    from .analysis import AnalysisOptions, Analyzer
-    from .outputs import write_outputs
-    from .report import build_report
+    from .analysis import Analyzer
+    from .folder import FolderOptions, analyze_to_folder
+    from .options import AnalysisOptions
 
     t0 = time.perf_counter()
     relax_malloc_trim()
     try:
-        analyzer = Analyzer(AnalysisOptions(**options))
-        result = analyzer.run(job.path)
-        if redact:
-            from .redact import redact_result
-
-            result = redact_result(result)
-        report = build_report(result, Path(job.out_dir) / "report.html", audio_path=job.path,
-                              include_audio=include_audio, samples=analyzer.last_audio.samples)
-        write_outputs(result, job.out_dir, extra=report, private=private)
+        done = analyze_to_folder(job.path, Path(job.out_dir), Analyzer(AnalysisOptions.from_dict(options)),
+                                 FolderOptions(include_audio=include_audio, redact=redact, private=private))
         return {"path": job.path, "status": "done", "seconds": time.perf_counter() - t0,
-                "result": result.to_dict(), "out_dir": job.out_dir, "labels": job.labels}
+                "result": done.result.to_dict(), "out_dir": job.out_dir, "labels": job.labels}
     except AttuneError as exc:
-        return {"path": job.path, "status": "failed", "reason": str(exc), "seconds": time.perf_counter() - t0}
+        return {"path": job.path, "status": "failed", "reason": str(exc), "error": (exc.template, exc.params),
+                "seconds": time.perf_counter() - t0}
     except Exception as exc:  # a bug on one recording must not stop the batch
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return {"path": job.path, "status": "failed", "seconds": time.perf_counter() - t0,
-                "reason": f"internal error: {type(exc).__name__}{': ' + first if first else ''}"}
+                "reason": f"internal error: {bug_summary(exc)}"}
 
 
 _MALLOC_RELAXED = False
@@ -173,6 +166,27 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+    def record(self, store, res: dict, describe: Callable[[dict], str] = lambda res: res["reason"]) -> None:
+        """Take one job's outcome: a finished analysis goes into the results database (only
+        this process writes it); a failure is kept with its reason (``describe`` words it)."""
+        if res["status"] != "done":
+            self.failed.append((res["path"], describe(res)))
+            return
+        from .result import Result
+
+        try:
+            store.record(Result.from_dict(res["result"]), res["labels"],
+                         result_path=str(Path(res["out_dir"]) / "result.json"))
+            self.done.append(res["path"])
+        except OutputError as exc:  # outputs are written; the next run records it
+            self.failed.append((res["path"], f"analysed, but not recorded: {exc}"))
+
+
+def merge_labels(paths: Sequence[Path], common: dict[str, str],
+                 per_file: dict[Path, dict[str, str]]) -> dict[Path, dict[str, str]]:
+    """Every recording's labels: the common ones, overridden by its manifest row."""
+    return {p.resolve(): {**common, **per_file.get(p.resolve(), {})} for p in paths}
 
 
 def plan(paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, force: bool,
@@ -226,8 +240,8 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
             try:
                 client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
-                raise AttuneError(f"--scheduler {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
-                                  f"({type(exc).__name__})") from None
+                raise AttuneError(f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
+                                  f"({type(exc).__name__})", "scheduler") from None
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, host="127.0.0.1", silence_logs=50,
@@ -257,8 +271,6 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
 def default_workers() -> int:
     """Worker processes for this machine: each analysis runs two stages side by side, so
     one worker per two cores keeps the threads from oversubscribing the CPU."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cores = os.cpu_count() or 1
-    return max(1, cores // 2)
+    from .options import cpu_cores
+
+    return max(1, cpu_cores() // 2)

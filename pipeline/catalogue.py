@@ -202,3 +202,23 @@ def status(verify: bool = False) -> list[ModelStatus]:
         pkg = e.files[0].package
         rows.append(ModelStatus(e, installed, size, location, verified, package_version(pkg)))
     return rows
+
+
+def status_rows(rows: list[ModelStatus]) -> list[dict]:
+    """The catalogue's status as plain data (``attune models --json``)."""
+    return [
+        {
+            "id": r.entry.id, "stage": r.entry.stage, "default": r.entry.default,
+            "status": "installed" if r.installed else "missing",
+            "size_bytes": r.size, "location": r.location, "sha256_ok": r.verified,
+            "package": r.entry.package, "installed_version": r.package_version,
+            "licence": r.entry.licence, "upstream": r.entry.upstream,
+            "description": r.entry.description, "install": r.entry.install,
+        }
+        for r in rows
+    ]
+
+
+def defaults_missing(rows: list[ModelStatus]) -> list[ModelStatus]:
+    """Default models that are missing or whose files do not match the manifest."""
+    return [r for r in rows if r.entry.default and (not r.installed or r.verified is False)]

@@ -59,20 +59,20 @@ class ChannelPlan:
     reason: str
 
 
-def parse_labels(value: str, channels: int) -> Optional[list[str]]:
+def parse_channel_roles(value: str, channels: int) -> Optional[list[str]]:
     """``clinician,patient`` -> per-channel roles; ``auto`` -> None. Raises on a mismatch."""
     if value == "auto":
         return None
     labels = [x.strip().lower() for x in value.split(",") if x.strip()]
     bad = [x for x in labels if x not in LABELS]
     if bad:
-        raise InputError(f"--channels {value}: unknown label {bad[0]!r} (use clinician, patient, other, or auto)")
+        raise InputError(f"{{channels}} {value}: unknown label {bad[0]!r} (use clinician, patient, other, or auto)", "channels")
     if labels.count("clinician") != 1 or labels.count("patient") > 1:
-        raise InputError(f"--channels {value}: name exactly one clinician channel (and at most one patient)")
+        raise InputError(f"{{channels}} {value}: name exactly one clinician channel (and at most one patient)", "channels")
     if channels < 2:
-        raise InputError(f"--channels {value}: the recording is mono (1 channel); channel mode needs one channel per speaker")
+        raise InputError(f"{{channels}} {value}: the recording is mono (1 channel); channel mode needs one channel per speaker", "channels")
     if len(labels) != channels:
-        raise InputError(f"--channels {value}: {len(labels)} labels for a recording with {channels} channels")
+        raise InputError(f"{{channels}} {value}: {len(labels)} labels for a recording with {channels} channels", "channels")
     return labels
 
 

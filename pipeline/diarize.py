@@ -29,7 +29,7 @@ import numpy as np
 from . import catalogue
 from ._compat import prepare_pyannote
 from .embedding import EMBEDDING_DIM, MIN_EMBED_SPEECH_S, CamPlusPlus
-from .errors import ModelError
+from .errors import ModelError, first_line
 from .result import Segment
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,12 @@ class Diarizer:
         if path.is_dir():
             source = path / "config.yaml"
             if not source.is_file():
-                raise ModelError(f"--diarization-pipeline {name}: the folder has no config.yaml")
+                raise ModelError(f"{{diarization_pipeline}} {name}: the folder has no config.yaml", "diarization_pipeline")
             source = str(source)
         elif path.is_file():
             source = str(path)
         elif looks_like_path(name):
-            raise ModelError(f"--diarization-pipeline {name}: no such file or folder")
+            raise ModelError(f"{{diarization_pipeline}} {name}: no such file or folder", "diarization_pipeline")
         else:
             source = name  # a hub name: only works online
         try:
@@ -137,7 +137,7 @@ class Diarizer:
                 warnings.simplefilter("ignore")
                 pipe = Pipeline.from_pretrained(source, token=token)
         except Exception as exc:
-            raise ModelError(f"cannot load diarization pipeline {name!r}: {_first_line(exc)}") from None
+            raise ModelError(f"cannot load diarization pipeline {name!r}: {first_line(exc)}") from None
         if pipe is None:
             raise ModelError(f"cannot load diarization pipeline {name!r} (gated or not found)")
         return pipe
@@ -255,8 +255,3 @@ def make_exclusive(segments: list[Segment], frame: float = 0.01) -> list[Segment
 def looks_like_path(name: str) -> bool:
     """A local path rather than a hub name ('owner/repo')."""
     return name.startswith(("/", "./", "../", "~")) or name.endswith((".yaml", ".yml")) or name.count("/") > 1
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

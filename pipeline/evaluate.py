@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Optional, Sequence
 
 from .annotations import Timing, read_timing, role_for_label
-from .errors import InputError
+from .errors import AttuneError, InputError
 from .metrics import TIMING_METRICS, compute
 from .result import Result
 from .textnorm import normalize
@@ -252,3 +253,13 @@ def evaluate_files(pairs: Sequence[tuple[str, Sequence[str]]], drop_fillers: boo
             raise InputError(f"{ref.source}: the reference has no speech regions")
         rows.append(evaluate(result, ref, drop_fillers))
     return rows
+
+
+def pair_files(results: Sequence[Path], references: Sequence[Path]) -> list[tuple[Path, list[Path]]]:
+    """Results paired with their references, in order; one result may take two one-tier TextGrids."""
+    if len(results) == len(references):
+        return [(r, [ref]) for r, ref in zip(results, references)]
+    if len(results) == 1 and references and all(r.suffix.lower() == ".textgrid" for r in references):
+        return [(results[0], list(references))]
+    raise AttuneError(f"{len(results)} result file(s) but {len(references)} {{references}} file(s): give one "
+                      "reference per result (or two one-tier TextGrids for one result)", "references")

@@ -193,3 +193,14 @@ def write_outputs(result: Result, out_dir: str | Path,
             raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
         raise
     return written
+
+
+def write_files(target: Path, files: dict[str, str | bytes], private: bool = True) -> None:
+    """Write ``files`` (name -> content) atomically into ``target``'s folder, creating it
+    (private unless ``private=False``); a failure is one :class:`OutputError` naming ``target``."""
+    try:
+        make_dir(target.parent, private)
+        for name, content in files.items():
+            atomic_write(target.parent / name, content, file_mode(private))
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from None

@@ -90,10 +90,10 @@ def _analyzer():
         from presidio_analyzer.nlp_engine import NlpEngineProvider
         import spacy.util
     except ImportError:
-        raise ModelError(f"--redact needs Presidio and spaCy's English model: {INSTALL_HINT}") from None
+        raise ModelError(f"{{redact}} needs Presidio and spaCy's English model: {INSTALL_HINT}", "redact") from None
     if not spacy.util.is_package(SPACY_MODEL):
         # Presidio would try to download a missing model: refuse instead
-        raise ModelError(f"--redact needs spaCy's English model ({SPACY_MODEL}): {INSTALL_HINT}")
+        raise ModelError(f"{{redact}} needs spaCy's English model ({SPACY_MODEL}): {INSTALL_HINT}", "redact")
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None)  # the bundled list, no download
     import logging
 

@@ -31,7 +31,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .errors import InputError, OutputError
+from .errors import AttuneError, InputError, OutputError
 from .metrics import METRIC_NAMES
 from .result import Result
 
@@ -70,7 +70,7 @@ def parse_labels(items: Iterable[str]) -> dict[str, str]:
     labels = {}
     for item in items:
         if "=" not in item or not item.split("=", 1)[0].strip():
-            raise InputError(f"--label {item!r}: expected key=value")
+            raise InputError(f"{{labels}} {item!r}: expected key=value", "labels")
         k, v = item.split("=", 1)
         labels[k.strip()] = v.strip()
     return labels
@@ -206,6 +206,18 @@ class Store:
             base = base.merge(wide, left_on="id", right_index=True, how="left")
         for key, value in (filters or {}).items():
             if key not in base.columns:
-                raise InputError(f"--where {key}={value}: no such column (columns: {', '.join(base.columns[:14])}, ...)")
+                raise InputError(f"{{where}} {key}={value}: no such column (columns: {', '.join(base.columns[:14])}, ...)",
+                                 "where")
             base = base[base[key].astype(str) == value]
         return base.reset_index(drop=True)
+
+
+def parse_filters(items: Iterable[str]) -> dict[str, str]:
+    """``["station=3"]`` -> ``{"station": "3"}`` (filters of :meth:`Store.frame`)."""
+    filters: dict[str, str] = {}
+    for item in items:
+        try:
+            filters.update(parse_labels([item]))
+        except InputError:
+            raise AttuneError(f"{{where}} {item!r}: expected COLUMN=VALUE", "where") from None
+    return filters

@@ -108,7 +108,7 @@ class VoiceBook:
         if self.conn is None:
             raise OutputError(f"{self.path}: the voice book does not exist")
         if not replace and self.get(voice.name) is not None:
-            raise InputError(f"voice {voice.name!r} is already enrolled (use --replace to enrol it again)")
+            raise InputError(f"voice {voice.name!r} is already enrolled (use {{replace}} to enrol it again)", "replace")
         emb = np.ascontiguousarray(voice.embedding, dtype=np.float32)
         try:
             with self.conn:
@@ -143,7 +143,7 @@ def enroll(name: str, paths: Sequence[str | Path], role: str, embedder=None) -> 
     if not name.strip():
         raise InputError("the voice needs a name")
     if role not in ROLES:
-        raise InputError(f"--role must be clinician or patient (got {role!r})")
+        raise InputError(f"{{role}} must be clinician or patient (got {role!r})", "role")
     speech = []
     for p in paths:
         audio = load_audio(p)

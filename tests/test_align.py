@@ -2,16 +2,10 @@
 
 import pytest
 
-from pipeline.align import (
-    assign_roles,
-    assign_words,
-    build_turns,
-    count_questions,
-    is_question,
-    speaker_for_span,
-    talk_seconds,
-)
+from pipeline.align import assign_words, build_turns, speaker_for_span, talk_seconds
 from pipeline.errors import InputError
+from pipeline.roles import assign_roles
+from pipeline.sentences import count_questions, is_question
 from pipeline.result import Segment, Word
 
 A, B, C = "SPEAKER_00", "SPEAKER_01", "SPEAKER_02"
@@ -139,7 +133,7 @@ class TestRoles:
         assert info["rule"] == "override"
 
     def test_unknown_override_is_a_clear_error(self):
-        with pytest.raises(InputError, match=r"--clinician SPEAKER_09: no such speaker \(speakers found: SPEAKER_00, SPEAKER_01\)"):
+        with pytest.raises(InputError, match=r"clinician SPEAKER_09: no such speaker \(speakers found: SPEAKER_00, SPEAKER_01\)"):
             assign_roles([seg(A, 0, 2), seg(B, 2, 9)], [], clinician="SPEAKER_09")
 
     def test_single_speaker_has_no_patient(self):

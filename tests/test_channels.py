@@ -10,7 +10,7 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from conftest import ROOT, SAMPLE
-from pipeline.channels import _smooth, parse_labels
+from pipeline.channels import _smooth, parse_channel_roles
 from pipeline.cli import main
 from pipeline.errors import InputError
 from pipeline.result import Result
@@ -20,9 +20,9 @@ STEREO = ROOT / "samples" / "consultation.stereo.flac"
 
 class TestLabels:
     def test_parse(self):
-        assert parse_labels("clinician,patient", 2) == ["clinician", "patient"]
-        assert parse_labels("Patient, Clinician", 2) == ["patient", "clinician"]
-        assert parse_labels("auto", 1) is None
+        assert parse_channel_roles("clinician,patient", 2) == ["clinician", "patient"]
+        assert parse_channel_roles("Patient, Clinician", 2) == ["patient", "clinician"]
+        assert parse_channel_roles("auto", 1) is None
 
     @pytest.mark.parametrize("value,channels,message", [
         ("clinician,patient", 1, "the recording is mono"),
@@ -32,7 +32,7 @@ class TestLabels:
     ])
     def test_errors(self, value, channels, message):
         with pytest.raises(InputError, match=message):
-            parse_labels(value, channels)
+            parse_channel_roles(value, channels)
 
 
 def test_smoothing_drops_stray_frames_before_bridging():

@@ -135,9 +135,9 @@ def test_unlabelled_group_and_bad_choices(tmp_path):
     df0.loc[df0.index[:2], "clinician"] = None
     df = C.prepare_frame(df0, "clinician", C.DEFAULT_METRICS)
     assert "(no clinician)" in set(df["group"])
-    with pytest.raises(Exception, match="--group-by nurse: no such label"):
+    with pytest.raises(Exception, match="group_by nurse: no such label"):
         C.prepare_frame(df0, "nurse", C.DEFAULT_METRICS)
-    with pytest.raises(Exception, match="--metric nonsense: unknown metric"):
+    with pytest.raises(Exception, match="metrics nonsense: unknown metric"):
         C.prepare_frame(df0, "clinician", ["nonsense"])
     with pytest.raises(Exception, match="no analyses yet"):
         C.prepare_frame(df0.iloc[0:0], "clinician", C.DEFAULT_METRICS)

@@ -200,7 +200,7 @@ def test_unknown_name_offline_is_one_line(tmp_path, monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    with pytest.raises(ModelError, match=r"--asr-model small: not in .*whisper and could not be downloaded"):
+    with pytest.raises(ModelError, match=r"asr_model small: not in .*whisper and could not be downloaded"):
         OpenAIWhisperEngine(model="small")
 
 

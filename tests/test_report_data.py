@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.metrics import compute
-from pipeline.metrics.reference import METRICS
+from pipeline.metrics.registry import all_metrics
 from pipeline.report import build_report, json_for_script, render_html
 from pipeline.report.data import (
     _cue,
@@ -89,7 +89,7 @@ def test_metric_cards_grouped_and_complete(result):
     groups = metric_cards(result.metrics)
     assert [g["key"] for g in groups] == ["equality", "presence", "empathy", "context"]
     names = [c["name"] for g in groups for c in g["cards"]]
-    assert sorted(names) == sorted(m.name for m in METRICS)
+    assert sorted(names) == sorted(m.name for m in all_metrics())
     share = next(c for g in groups for c in g["cards"] if c["name"] == "clinician_talk_share")
     assert share["value"] == fmt_value(result.metrics["clinician_talk_share"], "share")
     assert share["references"] and "RIAS" in share["references"][0]["citation"]

@@ -65,7 +65,7 @@ def test_filters(tmp_path):
         store.record(make_result(), {"clinician": "Dr A"})
         store.record(make_result(sha="b" * 64), {"clinician": "Dr B"})
         assert list(store.frame({"clinician": "Dr B"})["path"]) == ["/data/bbbb.wav"]
-        with pytest.raises(InputError, match="--where ward=1: no such column"):
+        with pytest.raises(InputError, match="where ward=1: no such column"):
             store.frame({"ward": "1"})
 
 

@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, first_line
 
 BINARY_VERSION = 6
 REQUIRED_FILES = ("model.bin", "config.json")
@@ -250,5 +250,5 @@ def check_model(ckpt: dict, label: str) -> None:
     try:
         model.load_state_dict(ckpt["model_state_dict"], strict=True)
     except RuntimeError as exc:
-        raise ModelError(f"{label}: the converted weights do not fit openai-whisper ({str(exc).splitlines()[0]})") \
+        raise ModelError(f"{label}: the converted weights do not fit openai-whisper ({first_line(exc)})") \
             from None

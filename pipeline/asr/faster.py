@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import catalogue
 from .._compat import set_private_environment
-from ..errors import ModelError
+from ..errors import ModelError, first_line
 from ..result import ModelInfo, Word
 from . import ASREngine, ProgressFn
 
@@ -33,11 +33,12 @@ def resolve_model(model: Optional[str]) -> tuple[str, str, bool]:
     path = Path(model).expanduser()
     if path.exists() or os.sep in model or model.startswith("."):
         if not path.is_dir():
-            raise ModelError(f"--asr-model {model}: not a folder (a CTranslate2 Whisper model folder is needed)")
+            raise ModelError(f"{{asr_model}} {model}: not a folder (a CTranslate2 Whisper model folder is needed)", "asr_model")
         missing = [f for f in CT2_REQUIRED if not (path / f).is_file()]
         if missing:
             raise ModelError(
-                f"--asr-model {model}: not a CTranslate2 Whisper model folder (missing {', '.join(missing)})"
+                f"{{asr_model}} {model}: not a CTranslate2 Whisper model folder (missing {', '.join(missing)})",
+                "asr_model",
             )
         return str(path.resolve()), path.name, True
     return model, model, False
@@ -69,7 +70,7 @@ class FasterWhisperEngine(ASREngine):
                 local_files_only=local,
             )
         except Exception as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = first_line(exc)
             hint = "" if local else " (a model name needs a network connection; give a local folder instead)"
             raise ModelError(f"cannot load speech-to-text model {model!r}: {text}{hint}") from None
         self.source = source if local else f"huggingface hub: {source}"

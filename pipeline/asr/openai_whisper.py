@@ -28,7 +28,7 @@ from typing import Optional
 import numpy as np
 
 from .. import catalogue
-from ..errors import ModelError
+from ..errors import ModelError, first_line
 from ..result import ModelInfo, Word
 from . import ASREngine, ProgressFn
 
@@ -42,7 +42,8 @@ def _import_whisper(threads: int):
     try:
         import whisper
     except ImportError:
-        raise ModelError(f"--asr-backend openai-whisper needs the openai-whisper package: {INSTALL_HINT}") from None
+        raise ModelError(f"{{asr_backend}} openai-whisper needs the openai-whisper package: {INSTALL_HINT}",
+                         "asr_backend") from None
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
@@ -72,12 +73,12 @@ def load_checkpoint(path: str | Path, whisper):
 
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"--asr-model {path}: no such checkpoint file (an openai-whisper .pt is expected)")
+        raise ModelError(f"{{asr_model}} {path}: no such checkpoint file (an openai-whisper .pt is expected)", "asr_model")
     expected = "expected an openai-whisper checkpoint: a torch file with 'dims' and 'model_state_dict'"
     try:
         ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 120)
         raise ModelError(f"{path}: not readable as a torch checkpoint ({first}); {expected}") from None
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("dims"), dict) or "model_state_dict" not in ckpt:
         raise ModelError(f"{path}: {expected}")
@@ -88,7 +89,7 @@ def load_checkpoint(path: str | Path, whisper):
         model.load_state_dict(ckpt["model_state_dict"])
     except (TypeError, RuntimeError) as exc:
         raise ModelError(f"{path}: its weights do not fit openai-whisper's model "
-                         f"({str(exc).strip().splitlines()[0][:120]})") from None
+                         f"({first_line(exc, 120)})") from None
     if ckpt.get("alignment_heads"):
         model.set_alignment_heads(ckpt["alignment_heads"])
     return model.float().eval()
@@ -109,14 +110,15 @@ def resolve_and_load(model: Optional[str], whisper) -> tuple[object, str, str]:
     if model.endswith(".pt") or p.exists() or os.sep in model:
         return load_checkpoint(p, whisper), p.name, str(p.resolve())
     if model not in whisper.available_models():
-        raise ModelError(f"--asr-model {model}: not an openai-whisper model name ({', '.join(whisper.available_models())}) "
-                         "nor a .pt checkpoint path")
+        raise ModelError(f"{{asr_model}} {model}: not an openai-whisper model name "
+                         f"({', '.join(whisper.available_models())}) nor a .pt checkpoint path", "asr_model")
     try:
         loaded = whisper.load_model(model, device="cpu", download_root=root)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError: offline, or the download failed
-        first = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"--asr-model {model}: not in {root} and could not be downloaded ({first}); "
-                         "give a local .pt path, or convert a bundled model with attune models export-openai") from None
+        first = first_line(exc, 100)
+        raise ModelError(f"{{asr_model}} {model}: not in {root} and could not be downloaded ({first}); "
+                         "give a local .pt path, or convert a bundled model with attune models export-openai",
+                         "asr_model") from None
     return loaded.float().eval(), model, f"openai-whisper: {model} ({root})"
 
 

@@ -1,62 +1,73 @@
-"""Consultation metrics: pure functions, speaker timing in, numbers out.
+"""Consultation metrics: pure functions, speaker timing in, numbers and events out.
 
+* :mod:`.registry` — every metric group and its metrics' contract (one home per metric);
+* :mod:`.context` — the :class:`Timeline` every group reads (built once) and :class:`Params`;
 * :mod:`.timeline` — frames, activity, talkspurts, floor and turns;
-* :mod:`.conversation` — the timing metrics (and the entry point :func:`compute`);
-* :mod:`.language` — word-based metrics (questions, open questions, empathy);
-* :mod:`.reference` — what each metric means and the literature's reference values.
+* the groups, in registry order: :mod:`.talk`, :mod:`.turns`, :mod:`.listener`,
+  :mod:`.pauses` (latency and listening pauses), :mod:`.opening`, :mod:`.language` (words);
+* :mod:`.conversation` — :func:`compute`, which runs them all;
+* :mod:`.reference` — the qualities, citations and reference values.
 
 Definitions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
-from .conversation import METRIC_NAMES, TIMING_METRICS, WORD_METRICS, Params, as_row, compute
+from importlib import import_module
 
-__all__ = ["compute", "compute_for_result", "compute_timing", "to_csv", "Params", "METRIC_NAMES", "TIMING_METRICS", "WORD_METRICS", "as_row"]
+from .context import Params
+from .conversation import as_row, compute
+from .registry import names
+
+# the metric groups register themselves on import, in this order (the order of the metrics
+# in result.json, the CSV columns and the docs)
+GROUP_MODULES = ("talk", "turns", "listener", "pauses", "opening", "language")
+for _module in GROUP_MODULES:
+    import_module(f"{__name__}.{_module}")
+
+TIMING_METRICS = names("timing")
+WORD_METRICS = names("words")
+METRIC_NAMES = TIMING_METRICS + WORD_METRICS
+
+__all__ = [
+    "compute",
+    "compute_for_result",
+    "compute_timing",
+    "to_csv",
+    "Params",
+    "METRIC_NAMES",
+    "TIMING_METRICS",
+    "WORD_METRICS",
+    "as_row",
+]
 
 
 def compute_for_result(result, params: Params = Params(), clinician=None) -> dict:
     """Metrics of an analysed recording (its diarization, roles and words)."""
-    roles = {s.id: s.role for s in result.speakers}
+    from ..roles import of_result
+
     if clinician is None:
-        clinician = next((s for s, r in roles.items() if r == "clinician"), None)
-        patient = next((s for s, r in roles.items() if r == "patient"), None)
+        clinician, patient = of_result(result)
     else:
         patient = None
-    return compute(
-        result.segments,
-        clinician,
-        duration=result.recording.duration_s,
-        words=result.words,
-        params=params,
-        patient=patient,
-    )
+    return compute(result.segments, clinician, duration=result.recording.duration_s, words=result.words,
+                   params=params, patient=patient)
 
 
 def compute_timing(timing, clinician=None, duration=None, params: Params = Params()) -> dict:
     """Metrics of a :class:`pipeline.annotations.Timing` read from a file.
 
     The clinician is ``clinician`` when given (it must be a speaker of the file), else the
-    speaker a result.json marks as clinician, else the first speaker.
+    speaker the file marks as clinician, else the first speaker (:func:`pipeline.roles.for_timing`).
     """
-    from ..errors import InputError
+    from ..roles import for_timing
 
-    speakers = timing.speakers
-    patient = None
-    if clinician is not None:
-        if clinician not in speakers:
-            known = ", ".join(speakers) or "none"
-            raise InputError(f"--clinician {clinician}: no such speaker in {timing.source} (speakers: {known})")
-    elif timing.roles:
-        clinician = next((s for s, r in timing.roles.items() if r == "clinician"), None)
-        patient = next((s for s, r in timing.roles.items() if r == "patient"), None)
-    elif speakers:
-        clinician = speakers[0]
+    clinician, patient = for_timing(timing, clinician)
     if duration is None:
         duration = timing.duration
     out = {"source": timing.source}
-    out.update(compute(timing.segments, clinician, duration=duration, words=timing.words,
-                       params=params, patient=patient))
+    out.update(compute(timing.segments, clinician, duration=duration, words=timing.words, params=params,
+                       patient=patient))
     end = max((s.end for s in timing.segments), default=0.0)
     out["duration_s"] = round(duration if duration is not None else end, 3)
     return out

@@ -1,16 +1,20 @@
 """Word-based metrics: words per minute, questions, open questions, empathy statements.
 
-Sentences are the recognised words of one speaker, in time order, split after a word
-ending in ``.``, ``?`` or ``!`` and whenever the speaker changes. A question is a sentence
-ending in ``?``. The phrase lists are data (below) and are printed in ``docs/metrics.md``.
+Sentences and questions follow :mod:`pipeline.sentences` (the same rule as the role rule).
+The phrase lists are data (below) and are printed in ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Sequence
+from typing import Sequence
 
 from ..result import Word
+from ..sentences import clean as _clean
+from ..sentences import is_question, sentences
+from .context import Timeline
+from .reference import RefValue as _
+from .registry import Measured, Metric, metric_group
 
 # A question is "open" when its first words (after leading discourse markers) are one of these.
 OPEN_OPENERS = (
@@ -57,41 +61,10 @@ BACKCHANNEL_TOKENS = (
 _BC_RE = re.compile(r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(BACKCHANNEL_TOKENS, key=len, reverse=True)) + r")\s*)+$")
 
 
-def _clean(text: str) -> str:
-    t = text.lower().replace("\u2019", "'")
-    t = re.sub(r"[^\w\s'-]", " ", t)
-    return " ".join(t.split())
-
-
 def only_backchannel_tokens(words: Sequence[Word]) -> bool:
     """True when there are words and every one of them is a backchannel token."""
     text = _clean(" ".join(w.text for w in words))
     return bool(text) and bool(_BC_RE.match(text))
-
-
-def sentences(words: Iterable[Word]) -> list[tuple[str, str]]:
-    """(speaker, sentence text) pairs, in time order."""
-    out: list[tuple[str, str]] = []
-    cur: list[str] = []
-    cur_spk: Optional[str] = None
-    for w in sorted(words, key=lambda w: (w.start, w.end)):
-        if w.speaker is None:
-            continue
-        if cur and w.speaker != cur_spk:
-            out.append((cur_spk, " ".join(cur)))
-            cur = []
-        cur_spk = w.speaker
-        cur.append(w.text.strip())
-        if re.search(r"[.?!][\"')\]]*$", w.text.strip()):
-            out.append((cur_spk, " ".join(cur)))
-            cur = []
-    if cur:
-        out.append((cur_spk, " ".join(cur)))
-    return out
-
-
-def is_question(sentence: str) -> bool:
-    return bool(re.search(r"\?[\"')\]]*$", sentence.strip()))
 
 
 def is_open_question(sentence: str) -> bool:
@@ -110,24 +83,60 @@ def is_empathy_statement(sentence: str) -> bool:
     return any(r.search(text) for r in _EMPATHY_RE)
 
 
-def word_metrics(
-    words: Sequence[Word], clinician: str, patient: Optional[str], clinician_talk_s: float, patient_talk_s: float
-) -> dict:
+METRICS = (
+    Metric("clinician_words", None, "count", "Words the clinician said (as recognised).",
+           "Speech recognition misses some words."),
+    Metric("patient_words", None, "count", "Words the patient said (as recognised).",
+           "Speech recognition misses some words."),
+    Metric("clinician_wpm", None, "words/min", "Clinician speaking rate over their own talk time.",
+           "Whether the pace suited the patient."),
+    Metric("patient_wpm", None, "words/min", "Patient speaking rate over their own talk time.",
+           "Why the patient spoke fast or slowly."),
+    Metric("clinician_questions", "equality", "count",
+           "Recognised clinician sentences ending in a question mark.",
+           "Depends on the speech recogniser's punctuation; tag questions and rising intonation may be missed.",
+           per_10min="clinician_questions_per_10min"),
+    Metric("clinician_open_questions", "empathy", "count",
+           "Clinician questions starting with an open opener (what, how, why, tell me, "
+           "describe, explain, in what way, could you tell/describe).",
+           "Whether the question was genuinely open ('How many?' starts with 'how')."),
+    Metric("clinician_open_question_share", "empathy", "share",
+           "Open questions as a share of the clinician's questions.",
+           "Closed questions are right for focused history-taking.", cohort_rank=7),
+    Metric("patient_questions", "equality", "count",
+           "Recognised patient sentences ending in a question mark: the patient's agenda.",
+           "Same limits as clinician_questions."),
+    Metric("clinician_empathy_statements", "empathy", "count",
+           "Clinician sentences matching the empathy phrase list (NURSE: naming, understanding, "
+           "respecting, supporting, exploring).",
+           "Empathy shown by tone, timing or action; a phrase said mechanically still counts.",
+           (_("NURSE model", "back2005"),), per_10min="clinician_empathy_per_10min", cohort_rank=8),
+)
+
+
+@metric_group("words", METRICS, kind="words", needs="clinician")
+def word_metrics(tl: Timeline) -> Measured:
     """The word-based metrics (see the module docstring)."""
+    words: Sequence[Word] = tl.words or []
+    clinician, patient = tl.clinician, tl.patient
+    c_talk_s = tl.talk[clinician] * tl.params.frame  # type: ignore[index]
+    p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
     sents = sentences(words)
     c_words = sum(1 for w in words if w.speaker == clinician)
     p_words = sum(1 for w in words if patient is not None and w.speaker == patient)
     c_q = [s for spk, s in sents if spk == clinician and is_question(s)]
     c_open = [s for s in c_q if is_open_question(s)]
-    out = {
+    two = patient is not None
+    return Measured({
         "clinician_words": c_words,
-        "patient_words": p_words if patient is not None else None,
-        "clinician_wpm": round(c_words / (clinician_talk_s / 60), 1) if clinician_talk_s > 0 else None,
-        "patient_wpm": round(p_words / (patient_talk_s / 60), 1) if patient is not None and patient_talk_s > 0 else None,
+        "patient_words": p_words if two else None,
+        "clinician_wpm": round(c_words / (c_talk_s / 60), 1) if c_talk_s > 0 else None,
+        "patient_wpm": round(p_words / (p_talk_s / 60), 1) if two and p_talk_s > 0 else None,
         "clinician_questions": len(c_q),
         "clinician_open_questions": len(c_open),
         "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
-        "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if patient is not None else None,
-        "clinician_empathy_statements": sum(1 for spk, s in sents if spk == clinician and is_empathy_statement(s)),
-    }
-    return out
+        "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if two else None,
+        "clinician_empathy_statements": sum(
+            1 for spk, s in sents if spk == clinician and is_empathy_statement(s)
+        ),
+    })

@@ -155,7 +155,7 @@ def build_cohort(frame, html_path: str | Path, group_by: str = "clinician", metr
     """
     import jinja2
 
-    from .. import __version__
+    from .._version import __version__
     from . import cohort
 
     html_path = Path(html_path)

@@ -26,24 +26,13 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..errors import InputError
-from ..metrics import METRIC_NAMES
-from ..metrics.reference import METRICS
+from ..metrics import METRIC_NAMES, registry
 from ..outputs import mmss
 from .data import card_title, fmt_value
 
-DEFAULT_METRICS = (
-    "clinician_talk_share", "opening_statement_s", "clinician_interruptions_per_10min",
-    "listening_pauses_per_10min", "clinician_response_latency_median_s", "patient_longest_turn_s",
-    "clinician_open_question_share", "clinician_empathy_per_10min",
-)
+DEFAULT_METRICS = registry.cohort_defaults()
 # derived metric -> the count it is computed from (count x 600 / duration_s)
-PER_10MIN = {
-    "clinician_interruptions_per_10min": "clinician_interruptions",
-    "patient_interruptions_per_10min": "patient_interruptions",
-    "clinician_backchannels_per_10min": "clinician_backchannels",
-    "clinician_questions_per_10min": "clinician_questions",
-    "clinician_empathy_per_10min": "clinician_empathy_statements",
-}
+PER_10MIN = registry.per_10min()
 OUTLIER_MIN_N = 8
 UNLABELLED = "(no {col})"
 # drawing sizes (SVG user units = CSS pixels)
@@ -53,7 +42,7 @@ PANEL_W, PANEL_H = 220, 90
 
 def metric_info(name: str) -> dict:
     """Title, unit and explanation of a metric, derived ones included."""
-    info = {m.name: m for m in METRICS}
+    info = registry.by_name()
     if name in PER_10MIN:
         base = info[PER_10MIN[name]]
         return {"name": name, "title": card_title(name), "unit": "per10",
@@ -190,14 +179,14 @@ def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dic
         raise InputError("the database has no analyses yet (run attune batch or analyze --db first)")
     unknown = [m for m in metrics if m not in known_metrics()]
     if unknown:
-        raise InputError(f"--metric {unknown[0]}: unknown metric (see docs/metrics.md)")
+        raise InputError(f"{{metrics}} {unknown[0]}: unknown metric (see docs/metrics.md)", "metrics")
     df = add_derived(df)
     if group_by not in df.columns or group_by in METRIC_NAMES or group_by in PER_10MIN:
         labels = [c for c in df.columns if c in ("clinician", "patient", "station", "date", "mode")
                   or c not in set(METRIC_NAMES) | set(PER_10MIN) | {"id", "path", "sha256", "duration_s", "analysed",
                                                                    "options_hash", "result_path", "report_path",
                                                                    "attunement_version"}]
-        raise InputError(f"--group-by {group_by}: no such label (labels: {', '.join(labels)})")
+        raise InputError(f"{{group_by}} {group_by}: no such label (labels: {', '.join(labels)})", "group_by")
     df["group"] = df[group_by].map(lambda v: v if isinstance(v, str) and v.strip() else None)
     df["group"] = df["group"].fillna(UNLABELLED.format(col=group_by)).astype(str)
     df["recording"] = df["path"].map(lambda p: Path(str(p)).name)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..align import talk_seconds
-from ..metrics.reference import CITATIONS, METRICS, QUALITIES
+from ..metrics.reference import CITATIONS, QUALITIES
+from ..metrics.registry import all_metrics
 from ..outputs import mmss, speaker_label
 from ..result import Result, Segment
 
@@ -82,7 +83,7 @@ def metric_cards(metrics: dict) -> list[dict]:
     groups = []
     for key, title in GROUPS:
         cards = []
-        for info in METRICS:
+        for info in all_metrics():
             if info.quality != key or info.name not in metrics:
                 continue
             value = metrics[info.name]

@@ -32,8 +32,8 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
     """Render ``html`` to ``pdf``; raises a one-line error when Chromium is missing or fails."""
     browser = find_browser()
     if browser is None:
-        raise AttuneError("--pdf needs Chromium, which is not installed "
-                          "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)")
+        raise AttuneError("{pdf} needs Chromium, which is not installed "
+                          "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)", "pdf")
     tmp_pdf = pdf.with_name(f".{pdf.name}.tmp{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="attune-chromium-") as profile:
         cmd = [browser, *PRIVATE_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",

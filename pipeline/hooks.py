@@ -1,0 +1,131 @@
+"""Progress and timing hooks, kept out of the algorithms (in the spirit of pyannote's ``Hooks``).
+
+A stage reports through :class:`Hooks`: ``with hooks.step("asr", total=seconds) as update:``
+times the step and lets it report how far it is (``update(done, total)``). What happens
+with that is up to the hooks attached:
+
+* :class:`TimingHook` keeps each step's seconds (``result.timings``);
+* :class:`ProgressBars` draws one terminal bar per step that reports progress;
+* an application can add its own (a live queue in a web page), with the same three methods.
+
+Steps may run in several threads at once (speech-to-text beside diarization).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional, Sequence
+
+Update = Callable[..., None]  # update(done, total=None)
+
+
+class Hook:
+    """Receives the steps of an analysis. Every method may be left as it is."""
+
+    def started(self, step: str, total: Optional[float], unit: str) -> None:
+        """``step`` began; ``total`` is set when it will report progress (in ``unit``)."""
+
+    def progressed(self, step: str, done: float, total: Optional[float]) -> None:
+        """``step`` has done ``done`` of ``total``."""
+
+    def finished(self, step: str, seconds: float) -> None:
+        """``step`` ended (or failed) after ``seconds`` of wall time."""
+
+
+class Hooks:
+    """The hooks of one analysis; :meth:`step` is what a stage calls."""
+
+    def __init__(self, hooks: Sequence[Hook] = ()):
+        self.hooks = list(hooks)
+
+    def add(self, hook: Hook) -> "Hooks":
+        self.hooks.append(hook)
+        return self
+
+    @contextmanager
+    def step(self, name: str, total: Optional[float] = None, unit: str = "s") -> Iterator[Update]:
+        for h in self.hooks:
+            h.started(name, total, unit)
+
+        def update(done: float, new_total: Optional[float] = None) -> None:
+            for h in self.hooks:
+                h.progressed(name, done, new_total)
+
+        t0 = time.perf_counter()
+        try:
+            yield update
+        finally:
+            seconds = time.perf_counter() - t0
+            for h in self.hooks:
+                h.finished(name, seconds)
+
+    def timing(self) -> "TimingHook":
+        """The attached :class:`TimingHook` (one is added if there is none)."""
+        for h in self.hooks:
+            if isinstance(h, TimingHook):
+                return h
+        hook = TimingHook()
+        self.add(hook)
+        return hook
+
+
+class TimingHook(Hook):
+    """Seconds per step (a step run twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def finished(self, step: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[step] = self.seconds.get(step, 0.0) + seconds
+
+
+class ProgressBars(Hook):
+    """One tqdm bar on stderr per step that reports progress (off when stderr is no terminal)."""
+
+    LABELS = {"asr": "transcribe", "diarization": "diarize"}
+    POSITIONS = {"asr": 0, "diarization": 1}
+
+    def __init__(self, enabled: Optional[bool] = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._bars: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def started(self, step: str, total: Optional[float], unit: str) -> None:
+        if not self.enabled or total is None:
+            return
+        from tqdm import tqdm
+
+        with self._lock:
+            self._bars[step] = tqdm(
+                total=round(total, 1),
+                desc=f"{self.LABELS.get(step, step):<12}",
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
+                position=self.POSITIONS.get(step, len(self._bars)),
+                bar_format="{desc} {percentage:3.0f}%|{bar:30}| {n:.0f}/{total:.0f} {unit} [{elapsed}<{remaining}]",
+            )
+
+    def progressed(self, step: str, done: float, total: Optional[float]) -> None:
+        bar = self._bars.get(step)
+        if bar is None:
+            return
+        if total is not None and abs(bar.total - total) > 1e-9:  # type: ignore[attr-defined]
+            bar.total = round(total, 1)  # type: ignore[attr-defined]
+        bar.n = round(min(done, bar.total), 1)  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+
+    def finished(self, step: str, seconds: float) -> None:
+        with self._lock:
+            bar = self._bars.pop(step, None)
+        if bar is None:
+            return
+        if bar.n < bar.total:  # type: ignore[attr-defined]
+            bar.n = bar.total  # type: ignore[attr-defined]
+            bar.refresh()  # type: ignore[attr-defined]
+        bar.close()  # type: ignore[attr-defined]
