@@ -30,14 +30,19 @@ CONFIGS = {
     "default": {"args": [], "stereo": False, "what": "Whisper tiny.en int8 beam 5, pyannote + CAM++ on the mono mix"},
     "fast": {"args": ["--beam-size", "1"], "stereo": False, "what": "as default, greedy decoding (beam 1)"},
     "base": {"args": ["--asr-model", "base"], "stereo": False, "what": "Whisper base int8 beam 5 (language en)"},
-    "channels": {"args": ["--channels", "clinician,patient"], "stereo": True,
-                 "what": "dual-channel mode on the stereo versions (clinician left, patient right)"},
+    "channels": {
+        "args": ["--channels", "clinician,patient"],
+        "stereo": True,
+        "what": "dual-channel mode on the stereo versions (clinician left, patient right)",
+    },
 }
-MAIN = [("clinician_talk_share", 100, "talk share (pp)"),
-        ("clinician_interruptions", 1, "clinician interruptions"),
-        ("patient_interruptions", 1, "patient interruptions"),
-        ("listening_pauses", 1, "listening pauses"),
-        ("clinician_response_latency_median_s", 1, "clinician latency (s)")]
+MAIN = [
+    ("clinician_talk_share", 100, "talk share (pp)"),
+    ("clinician_interruptions", 1, "clinician interruptions"),
+    ("patient_interruptions", 1, "patient interruptions"),
+    ("listening_pauses", 1, "listening pauses"),
+    ("clinician_response_latency_median_s", 1, "clinician latency (s)"),
+]
 
 
 def files_for(stereo: bool, sample_only: bool) -> list[Path]:
@@ -62,8 +67,15 @@ def run_config(name: str, spec: dict, sample_only: bool, work: Path) -> list[dic
     save = work / name
     rows = []
     for audio in files_for(spec["stereo"], sample_only):
-        cmd = [sys.executable, str(ROOT / "benchmarks" / "run_analyze.py"), "--one", str(audio),
-               "--save", str(save), *spec["args"]]
+        cmd = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run_analyze.py"),
+            "--one",
+            str(audio),
+            "--save",
+            str(save),
+            *spec["args"],
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{name} {audio.name}: FAILED {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -72,10 +84,21 @@ def run_config(name: str, spec: dict, sample_only: bool, work: Path) -> list[dic
         result = Result.load(save / (audio.name.split(".")[0] + ".result.json"))
         score = evaluate(result, read_timing([reference_for(audio)]))
         agree = {m["metric"]: m["abs_diff"] for m in score["metric_agreement"]}
-        rows.append({"file": audio.name, "duration_s": perf["duration_s"], "rtf": perf["rtf"],
-                     "peak_rss_mb": perf["peak_rss_mb"], "score": score, "agree": agree})
-        print(f"{name} {audio.name}: DER {score['der_c025']:.3f} WER {score['wer']:.3f} RTF {perf['rtf']:.3f}",
-              file=sys.stderr, flush=True)
+        rows.append(
+            {
+                "file": audio.name,
+                "duration_s": perf["duration_s"],
+                "rtf": perf["rtf"],
+                "peak_rss_mb": perf["peak_rss_mb"],
+                "score": score,
+                "agree": agree,
+            }
+        )
+        print(
+            f"{name} {audio.name}: DER {score['der_c025']:.3f} WER {score['wer']:.3f} RTF {perf['rtf']:.3f}",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -83,16 +106,27 @@ def table(name: str, spec: dict, rows: list[dict]) -> str:
     def pct(v):
         return "n/a" if v is None else f"{v * 100:.1f} %"
 
-    head = ["recording", "length", "DER c=0", "DER c=0.25", "WER", "roles right"] + \
-        [f"abs err {label}" for _, _, label in MAIN] + ["RTF", "peak RSS"]
+    head = (
+        ["recording", "length", "DER c=0", "DER c=0.25", "WER", "roles right"]
+        + [f"abs err {label}" for _, _, label in MAIN]
+        + ["RTF", "peak RSS"]
+    )
     out = [f"### {name}: {spec['what']}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         s = r["score"]
         errs = [r["agree"].get(m) for m, _, _ in MAIN]
-        cells = [r["file"], f"{r['duration_s']:.0f} s", pct(s["der_c0"]), pct(s["der_c025"]), pct(s["wer"]),
-                 "n/a" if s["role_accuracy"] is None else f"{s['role_accuracy'] * 100:.0f} %"] + \
-            ["n/a" if e is None else f"{e * k:.2f}".rstrip("0").rstrip(".") for e, (_, k, _) in zip(errs, MAIN)] + \
-            [f"{r['rtf']:.3f}", f"{r['peak_rss_mb']:.0f} MB"]
+        cells = (
+            [
+                r["file"],
+                f"{r['duration_s']:.0f} s",
+                pct(s["der_c0"]),
+                pct(s["der_c025"]),
+                pct(s["wer"]),
+                "n/a" if s["role_accuracy"] is None else f"{s['role_accuracy'] * 100:.0f} %",
+            ]
+            + ["n/a" if e is None else f"{e * k:.2f}".rstrip("0").rstrip(".") for e, (_, k, _) in zip(errs, MAIN)]
+            + [f"{r['rtf']:.3f}", f"{r['peak_rss_mb']:.0f} MB"]
+        )
         out.append("| " + " | ".join(cells) + " |")
     if len(rows) > 1:
         from pipeline.evaluate import summarise
@@ -101,10 +135,18 @@ def table(name: str, spec: dict, rows: list[dict]) -> str:
         maes = [summ["metric_mae"].get(m) for m, _, _ in MAIN]
         audio = sum(r["duration_s"] for r in rows)
         rtf = sum(r["rtf"] * r["duration_s"] for r in rows) / audio
-        cells = ["**all (pooled / mean)**", f"{audio:.0f} s", pct(summ["der_c0"]), pct(summ["der_c025"]),
-                 pct(summ["wer"]), "n/a" if summ["role_accuracy"] is None else f"{summ['role_accuracy'] * 100:.0f} %"] + \
-            ["n/a" if e is None else f"{e * k:.2f}" for e, (_, k, _) in zip(maes, MAIN)] + \
-            [f"{rtf:.3f}", f"{max(r['peak_rss_mb'] for r in rows):.0f} MB"]
+        cells = (
+            [
+                "**all (pooled / mean)**",
+                f"{audio:.0f} s",
+                pct(summ["der_c0"]),
+                pct(summ["der_c025"]),
+                pct(summ["wer"]),
+                "n/a" if summ["role_accuracy"] is None else f"{summ['role_accuracy'] * 100:.0f} %",
+            ]
+            + ["n/a" if e is None else f"{e * k:.2f}" for e, (_, k, _) in zip(maes, MAIN)]
+            + [f"{rtf:.3f}", f"{max(r['peak_rss_mb'] for r in rows):.0f} MB"]
+        )
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -119,10 +161,13 @@ def main() -> int:
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         ap.error(f"unknown configuration {unknown[0]!r} (choose from {', '.join(CONFIGS)})")
-    parts = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-             "Scores by `attune evaluate` against the reference JSON (DER with optimal mapping, overlap "
-             "scored; WER with fillers kept); abs err = absolute difference between the metric from the "
-             "reference timing and from the analysis (talk share in percentage points).", ""]
+    parts = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        "Scores by `attune evaluate` against the reference JSON (DER with optimal mapping, overlap "
+        "scored; WER with fillers kept); abs err = absolute difference between the metric from the "
+        "reference timing and from the analysis (talk share in percentage points).",
+        "",
+    ]
     with tempfile.TemporaryDirectory(prefix="attune-accuracy-") as tmp:
         for name in names:
             rows = run_config(name, CONFIGS[name], args.sample_only, Path(tmp))
@@ -133,7 +178,7 @@ def main() -> int:
     else:
         text = DOC.read_text()
         if BEGIN in text and END in text:
-            text = text[: text.index(BEGIN) + len(BEGIN)] + "\n" + block + "\n" + text[text.index(END):]
+            text = text[: text.index(BEGIN) + len(BEGIN)] + "\n" + block + "\n" + text[text.index(END) :]
         else:
             text += f"\n## Accuracy per configuration (`benchmarks/accuracy.py`)\n\n{BEGIN}\n{block}\n{END}\n"
         DOC.write_text(text)

@@ -47,16 +47,31 @@ def throughput(workers: list[int], tmp: Path) -> None:
     for i, f in enumerate(files):
         wall, _ = run(["analyze", str(f), "-o", str(tmp / f"single{i}"), "--no-voices", "-q", "--no-audio"])
         single += wall
-    print(f"  {len(files)} single `attune analyze` runs in a row: {single:.1f} s "
-          f"({len(files) / single * 3600:.0f} recordings/hour, RTF {single / audio_s:.3f})")
+    print(
+        f"  {len(files)} single `attune analyze` runs in a row: {single:.1f} s "
+        f"({len(files) / single * 3600:.0f} recordings/hour, RTF {single / audio_s:.3f})"
+    )
     base = None
     for n in workers:
-        wall, out = run(["batch", *map(str, files), "-o", str(tmp / f"w{n}"), "--workers", str(n),
-                         "--no-voices", "-q", "--no-audio"])
+        wall, out = run(
+            [
+                "batch",
+                *map(str, files),
+                "-o",
+                str(tmp / f"w{n}"),
+                "--workers",
+                str(n),
+                "--no-voices",
+                "-q",
+                "--no-audio",
+            ]
+        )
         base = base or wall
-        print(f"  batch, {n} worker(s): {wall:.1f} s, {len(files) / wall * 3600:.0f} recordings/hour, "
-              f"RTF {wall / audio_s:.3f}, speed-up x{base / wall:.2f} over 1 worker, "
-              f"x{single / wall:.2f} over single runs  [{out.splitlines()[0]}]")
+        print(
+            f"  batch, {n} worker(s): {wall:.1f} s, {len(files) / wall * 3600:.0f} recordings/hour, "
+            f"RTF {wall / audio_s:.3f}, speed-up x{base / wall:.2f} over 1 worker, "
+            f"x{single / wall:.2f} over single runs  [{out.splitlines()[0]}]"
+        )
 
 
 def resume(tmp: Path, n: int = 100) -> None:
@@ -88,8 +103,9 @@ def resume(tmp: Path, n: int = 100) -> None:
 
 def _analysed(src: Path, tmp: Path) -> Path:
     out = tmp / "one"
-    subprocess.run(ATTUNE + ["analyze", str(src), "-o", str(out), "-q", "--no-voices", "--no-audio"],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        ATTUNE + ["analyze", str(src), "-o", str(out), "-q", "--no-voices", "--no-audio"], check=True, cwd=ROOT
+    )
     return out / "result.json"
 
 

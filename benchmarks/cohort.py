@@ -56,8 +56,10 @@ def main() -> None:
                     pg.select_option("#metric-select", "opening_statement_s")
                     load = f"{time.perf_counter() - t3:.2f} s"
                     b.close()
-            print(f"{n:5d} consultations: read database {t1 - t0:.2f} s, build page and CSV {t2 - t1:.2f} s, "
-                  f"page {len(files[page.name]) / 1e6:.2f} MB, browser load {load}")
+            print(
+                f"{n:5d} consultations: read database {t1 - t0:.2f} s, build page and CSV {t2 - t1:.2f} s, "
+                f"page {len(files[page.name]) / 1e6:.2f} MB, browser load {load}"
+            )
 
 
 if __name__ == "__main__":

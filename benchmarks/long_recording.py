@@ -42,8 +42,12 @@ def main() -> int:
         out = args.keep or Path(tmp) / "out"
         print(f"{audio.name}: {n / sr / 3600:.2f} h, {audio.stat().st_size / 1e6:.0f} MB FLAC")
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "analyze", str(audio), "-o", str(out),
-                               "--no-voices", "-q"], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "analyze", str(audio), "-o", str(out), "--no-voices", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if proc.returncode != 0:
@@ -52,9 +56,14 @@ def main() -> int:
         result = json.loads((out / "result.json").read_text())
         t = result["timings"]
         print(f"wall {wall:.0f} s, RTF {wall / (n / sr):.3f}; peak RSS {peak:.0f} MB")
-        print("stages: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items() if k not in ("rtf", "rtf_without_model_loading")))
-        print(f"found {len(result['speakers'])} speakers, {len(result['words'])} words, {len(result['turns'])} turns; "
-              f"outputs: {', '.join(sorted(p.name for p in out.iterdir()))}")
+        print(
+            "stages: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in t.items() if k not in ("rtf", "rtf_without_model_loading"))
+        )
+        print(
+            f"found {len(result['speakers'])} speakers, {len(result['words'])} words, {len(result['turns'])} turns; "
+            f"outputs: {', '.join(sorted(p.name for p in out.iterdir()))}"
+        )
     return 0
 
 

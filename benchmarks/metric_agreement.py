@@ -51,8 +51,14 @@ def main() -> int:
         else:
             print(sep.join(head))
         for m in agreement:
-            cells = [m["metric"], _fmt(m["reference"]), _fmt(m["analysis"]),
-                     _fmt(m["abs_diff"]) if m["abs_diff"] is not None else ("" if m["reference"] == m["analysis"] else "differs")]
+            cells = [
+                m["metric"],
+                _fmt(m["reference"]),
+                _fmt(m["analysis"]),
+                _fmt(m["abs_diff"])
+                if m["abs_diff"] is not None
+                else ("" if m["reference"] == m["analysis"] else "differs"),
+            ]
             print(("| " + sep.join(cells) + " |") if args.markdown else sep.join(cells))
     return 0
 

@@ -30,15 +30,77 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-FIRST = ["Alex", "Sarah", "Mohammed", "Priya", "James", "Olivia", "Tomasz", "Grace", "Daniel", "Aisha", "Liam", "Chloe",
-         "Oluwaseun", "Emily", "Jack", "Fatima", "George", "Hannah", "Wei", "Sophie"]
-LAST = ["Smith", "Khan", "Patel", "Jones", "Williams", "Nowak", "Brown", "O'Connor", "Taylor", "Okafor", "Evans",
-        "Murphy", "Chen", "Wilson", "Hughes", "Ali", "Davies", "Roberts", "Lewis", "Walker"]
-STREETS = ["Mill Lane", "Station Road", "Church Street", "Park Avenue", "Victoria Road", "Elm Close", "High Street",
-           "Queens Drive", "Oak Grove", "Manor Way"]
+FIRST = [
+    "Alex",
+    "Sarah",
+    "Mohammed",
+    "Priya",
+    "James",
+    "Olivia",
+    "Tomasz",
+    "Grace",
+    "Daniel",
+    "Aisha",
+    "Liam",
+    "Chloe",
+    "Oluwaseun",
+    "Emily",
+    "Jack",
+    "Fatima",
+    "George",
+    "Hannah",
+    "Wei",
+    "Sophie",
+]
+LAST = [
+    "Smith",
+    "Khan",
+    "Patel",
+    "Jones",
+    "Williams",
+    "Nowak",
+    "Brown",
+    "O'Connor",
+    "Taylor",
+    "Okafor",
+    "Evans",
+    "Murphy",
+    "Chen",
+    "Wilson",
+    "Hughes",
+    "Ali",
+    "Davies",
+    "Roberts",
+    "Lewis",
+    "Walker",
+]
+STREETS = [
+    "Mill Lane",
+    "Station Road",
+    "Church Street",
+    "Park Avenue",
+    "Victoria Road",
+    "Elm Close",
+    "High Street",
+    "Queens Drive",
+    "Oak Grove",
+    "Manor Way",
+]
 TOWNS = ["Leeds", "Hull", "Bristol", "Manchester", "Leicester", "Norwich", "Cardiff", "York", "Brighton", "Derby"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def nhs_number(rng: random.Random) -> str:
@@ -61,27 +123,36 @@ def identifier(kind: str, rng: random.Random) -> tuple[str, str]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     if kind == "name":  # after words that introduce a name (which the redactor also looks for)
         ident = f"{first} {last}"
-        return rng.choice([f"My name is {ident}.", f"It's {ident}, I'm here for my appointment.",
-                           f"I spoke to {ident} at reception."]), ident
+        return rng.choice(
+            [f"My name is {ident}.", f"It's {ident}, I'm here for my appointment.", f"I spoke to {ident} at reception."]
+        ), ident
     if kind == "name_uncued":  # no introducing words: only spaCy's entity recogniser can find these
         ident = f"{first} {last}"
-        return rng.choice([f"Ask for {ident} at the front desk.", f"{ident} is my husband.",
-                           f"My GP, {ident}, referred me."]), ident
+        return rng.choice(
+            [f"Ask for {ident} at the front desk.", f"{ident} is my husband.", f"My GP, {ident}, referred me."]
+        ), ident
     if kind == "date_of_birth":
         d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1935, 2005)
-        ident = rng.choice([f"the {ordinal(d)} of {MONTHS[m - 1]} {y}", f"{MONTHS[m - 1]} {ordinal(d)}, {y}",
-                            f"{d:02d}/{m:02d}/{y}"])
+        ident = rng.choice(
+            [f"the {ordinal(d)} of {MONTHS[m - 1]} {y}", f"{MONTHS[m - 1]} {ordinal(d)}, {y}", f"{d:02d}/{m:02d}/{y}"]
+        )
         return rng.choice([f"My date of birth is {ident}.", f"I was born on {ident}."]), ident
     if kind == "phone":
-        ident = rng.choice([f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
-                            f"0113 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"])
+        ident = rng.choice(
+            [
+                f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+                f"0113 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            ]
+        )
         return rng.choice([f"My number is {ident}.", f"You can call me on {ident}."]), ident
     if kind == "address":
         ident = f"{rng.randint(1, 200)} {rng.choice(STREETS)}, {rng.choice(TOWNS)}"
         return rng.choice([f"I live at {ident}.", f"My address is {ident}."]), ident
     if kind == "postcode":
-        ident = f"{rng.choice(['LS', 'HU', 'BS', 'M', 'LE', 'NR'])}{rng.randint(1, 19)} {rng.randint(1, 9)}" \
-                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        ident = (
+            f"{rng.choice(['LS', 'HU', 'BS', 'M', 'LE', 'NR'])}{rng.randint(1, 19)} {rng.randint(1, 9)}"
+            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        )
         return f"The postcode is {ident}.", ident
     if kind == "email":
         ident = f"{first.lower()}.{last.lower().replace(chr(39), '')}{rng.randint(1, 99)}@example.co.uk"
@@ -144,17 +215,21 @@ def main() -> int:
             whole[kind][0] += all(hits)
             whole[kind][1] += 1
             if not all(hits):
-                leaked[kind].append(" ".join(o for o in out[start:start + len(ident_words)]))
+                leaked[kind].append(" ".join(o for o in out[start : start + len(ident_words)]))
     print(f"{len(files)} transcripts, {total_words} words, in {time.perf_counter() - t0:.0f} s\n")
     print("recall on inserted identifiers (PriMock57 transcripts, CC-BY-4.0):")
     print("| kind | identifier words replaced | identifiers fully replaced |")
     print("|---|---|---|")
     for k in KINDS:
-        print(f"| {k} | {found[k]}/{inserted[k]} ({100 * found[k] / max(1, inserted[k]):.0f} %) | "
-              f"{whole[k][0]}/{whole[k][1]} |")
+        print(
+            f"| {k} | {found[k]}/{inserted[k]} ({100 * found[k] / max(1, inserted[k]):.0f} %) | "
+            f"{whole[k][0]}/{whole[k][1]} |"
+        )
     tw = sum(found.values()), sum(inserted.values())
-    print(f"| all | {tw[0]}/{tw[1]} ({100 * tw[0] / max(1, tw[1]):.1f} %) | "
-          f"{sum(w[0] for w in whole.values())}/{sum(w[1] for w in whole.values())} |")
+    print(
+        f"| all | {tw[0]}/{tw[1]} ({100 * tw[0] / max(1, tw[1]):.1f} %) | "
+        f"{sum(w[0] for w in whole.values())}/{sum(w[1] for w in whole.values())} |"
+    )
     for k in KINDS:
         if leaked[k]:
             print(f"  partly missed {k}: {leaked[k][:3]}")

@@ -38,16 +38,25 @@ def score(result, ref_json: Path) -> dict:
 
     e = evaluate(result, read_timing([ref_json]))
     right = sum(1 for r in e["roles"].values() if r["analysis"] == r["reference"])
-    return {"der_0.0": e["der_c0"], "der_0.25": e["der_c025"], "wer": e["wer"],
-            "roles_right": f"{right}/{len(e['roles'])}"}
+    return {
+        "der_0.0": e["der_c0"],
+        "der_0.25": e["der_c025"],
+        "wer": e["wer"],
+        "roles_right": f"{right}/{len(e['roles'])}",
+    }
 
 
 def run_one(path: Path, args) -> dict:
     """Child process: analyse one file and report timings, peak RSS and scores."""
     from pipeline.analysis import AnalysisOptions, Analyzer
 
-    opts = AnalysisOptions(asr_backend=args.asr_backend, asr_model=args.asr_model, beam_size=args.beam_size,
-                           channels=args.channels, use_voice_book=False)
+    opts = AnalysisOptions(
+        asr_backend=args.asr_backend,
+        asr_model=args.asr_model,
+        beam_size=args.beam_size,
+        channels=args.channels,
+        use_voice_book=False,
+    )
     t0 = time.perf_counter()
     result = Analyzer(opts).run(path)
     wall = time.perf_counter() - t0
@@ -76,10 +85,10 @@ def main() -> int:
     ap.add_argument("--asr-backend", default="faster-whisper", help="faster-whisper or openai-whisper")
     ap.add_argument("--beam-size", type=int, default=5)
     ap.add_argument("--channels", default=None, help="channel mode, e.g. clinician,patient or auto")
-    ap.add_argument("--stereo", action="store_true",
-                    help="use the dual-channel versions (*.stereo.flac) of the consultations")
-    ap.add_argument("--save", type=Path, default=None,
-                    help="also write each result.json to SAVE/<stem>.result.json")
+    ap.add_argument(
+        "--stereo", action="store_true", help="use the dual-channel versions (*.stereo.flac) of the consultations"
+    )
+    ap.add_argument("--save", type=Path, default=None, help="also write each result.json to SAVE/<stem>.result.json")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -92,16 +101,42 @@ def main() -> int:
             p for p in SHARED.glob("*.flac") if ".stereo." not in p.name
         )
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"settings: asr_backend={args.asr_backend} asr_model={args.asr_model or 'whisper-tiny.en'} "
-          f"beam={args.beam_size} "
-          f"channels={args.channels}\n")
-    cols = ["file", "mode", "duration_s", "load_models", "decode", "asr", "diarization", "channel_vad", "total", "rtf",
-            "rtf_without_model_loading", "peak_rss_mb", "der_0.0", "der_0.25", "wer", "roles_right"]
+    print(
+        f"settings: asr_backend={args.asr_backend} asr_model={args.asr_model or 'whisper-tiny.en'} "
+        f"beam={args.beam_size} "
+        f"channels={args.channels}\n"
+    )
+    cols = [
+        "file",
+        "mode",
+        "duration_s",
+        "load_models",
+        "decode",
+        "asr",
+        "diarization",
+        "channel_vad",
+        "total",
+        "rtf",
+        "rtf_without_model_loading",
+        "peak_rss_mb",
+        "der_0.0",
+        "der_0.25",
+        "wer",
+        "roles_right",
+    ]
     print(" | ".join(cols))
     rows = []
     for f in files:
-        cmd = [sys.executable, __file__, "--one", str(f), "--beam-size", str(args.beam_size),
-               "--asr-backend", args.asr_backend]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(f),
+            "--beam-size",
+            str(args.beam_size),
+            "--asr-backend",
+            args.asr_backend,
+        ]
         if args.channels:
             cmd += ["--channels", args.channels]
         if args.asr_model:
@@ -118,8 +153,10 @@ def main() -> int:
     if rows:
         audio = sum(r["duration_s"] for r in rows)
         proc_s = sum(r["total"] for r in rows)
-        print(f"\noverall: {audio:.0f} s of audio in {proc_s:.0f} s: RTF {proc_s / audio:.3f}; "
-              f"max peak RSS {max(r['peak_rss_mb'] for r in rows):.0f} MB")
+        print(
+            f"\noverall: {audio:.0f} s of audio in {proc_s:.0f} s: RTF {proc_s / audio:.3f}; "
+            f"max peak RSS {max(r['peak_rss_mb'] for r in rows):.0f} MB"
+        )
     return 0
 
 

@@ -45,7 +45,7 @@ def speaker_for_span(
             totals[seg.speaker] += ov
     if totals:
         # max overlap; on an exact tie the speaker whose region comes first wins
-        order = {}
+        order: dict[str, float] = {}
         for seg in regions:
             order.setdefault(seg.speaker, seg.start)
         return max(totals, key=lambda s: (totals[s], -order[s]))
@@ -57,9 +57,7 @@ def speaker_for_span(
     return best
 
 
-def assign_words(
-    words: Iterable[Word], regions: Sequence[Segment], nearest_max_s: float = NEAREST_MAX_S
-) -> list[Word]:
+def assign_words(words: Iterable[Word], regions: Sequence[Segment], nearest_max_s: float = NEAREST_MAX_S) -> list[Word]:
     """Return copies of ``words`` with ``speaker`` set from the exclusive ``regions``."""
     regions = sorted(regions, key=lambda s: (s.start, s.end))
     out = []
@@ -89,9 +87,7 @@ def talk_seconds(segments: Iterable[Segment]) -> dict[str, float]:
     return totals
 
 
-def build_turns(
-    words: Sequence[Word], regions: Sequence[Segment], roles: dict[str, str]
-) -> list[Turn]:
+def build_turns(words: Sequence[Word], regions: Sequence[Segment], roles: dict[str, str]) -> list[Turn]:
     """Merge consecutive words (and word-less regions) of one speaker into turns.
 
     Args:
@@ -101,9 +97,7 @@ def build_turns(
             (with no text).
         roles: speaker id -> role.
     """
-    items: list[tuple[float, float, Optional[str], str]] = [
-        (w.start, w.end, w.speaker, w.text) for w in words
-    ]
+    items: list[tuple[float, float, Optional[str], str]] = [(w.start, w.end, w.speaker, w.text) for w in words]
     items += [(seg.start, seg.end, seg.speaker, "") for seg in regions]
     items.sort(key=lambda it: (it[0], it[1]))
 

@@ -59,14 +59,22 @@ class Analyzer:
             speech = stages.transcribe_channels(audio, mode, asr, o, hooks)
         else:
             speech = stages.transcribe_and_diarize(audio, asr, diarizer, o, hooks)
-        voice_roles, voice_info = {}, None
+        voice_roles: dict[str, str] = {}
+        voice_info: Optional[dict] = None
         if speech.fixed_roles is None and voices:
             with hooks.step("voices"):
                 embedder = loaders.speaker_embedder(o.threads)
                 voice_roles, voice_info = stages.match_voices(audio, speech, voices, embedder)
         with hooks.step("align"):
-            result = assemble(audio, speech.words, speech.segments, speech.exclusive, clinician=o.clinician,
-                              fixed_roles=speech.fixed_roles, voice_roles=voice_roles)
+            result = assemble(
+                audio,
+                speech.words,
+                speech.segments,
+                speech.exclusive,
+                clinician=o.clinician,
+                fixed_roles=speech.fixed_roles,
+                voice_roles=voice_roles,
+            )
             if voice_info is not None:
                 _name_matched_speakers(result, voice_info)
             result.mode = mode.info
@@ -80,8 +88,9 @@ class Analyzer:
     def _asr(self):
         o = self.options
         asr_threads = o.thread_split()[0]
-        return loaders.asr_engine(o.asr_backend, o.asr_model, asr_threads, max(1, o.threads // asr_threads),
-                                  o.beam_size)
+        return loaders.asr_engine(
+            o.asr_backend, o.asr_model, asr_threads, max(1, o.threads // asr_threads), o.beam_size
+        )
 
     def _diarizer(self):
         o = self.options

@@ -108,8 +108,21 @@ def read_rttm(path: str | Path) -> Timing:
 # ---------------------------------------------------------------- TextGrid
 _TOKEN = re.compile(r'"((?:[^"]|"")*)"|(![^\n]*)|([^\s"]+)')
 _HEADER = re.compile(r'\A\s*File type\s*=\s*"ooTextFile"\s*Object class\s*=\s*"TextGrid"\s*')
-_KEYWORDS = {"xmin", "xmax", "text", "name", "class", "size", "intervals", "points", "tiers?",
-             "item", "number", "mark", "time"}
+_KEYWORDS = {
+    "xmin",
+    "xmax",
+    "text",
+    "name",
+    "class",
+    "size",
+    "intervals",
+    "points",
+    "tiers?",
+    "item",
+    "number",
+    "mark",
+    "time",
+}
 
 
 def _textgrid_tokens(text: str, offset: int):
@@ -140,7 +153,9 @@ def read_textgrid(path: str | Path, default_name: Optional[str] = None) -> Timin
     text = _read_text(path)
     header = _HEADER.match(text)
     if header is None:
-        raise InputError(f"{path}: not a Praat TextGrid (missing 'File type = \"ooTextFile\"' / 'Object class = \"TextGrid\"')")
+        raise InputError(
+            f"{path}: not a Praat TextGrid (missing 'File type = \"ooTextFile\"' / 'Object class = \"TextGrid\"')"
+        )
     toks = list(_textgrid_tokens(text, header.end()))
     pos = 0
 
@@ -211,8 +226,12 @@ def read_textgrid_pair(paths: Sequence[str | Path]) -> Timing:
         segs += [Segment(name, s.start, s.end) for s in t.segments]
         utts += [{**u, "speaker": name} for u in t.utterances]
     durations = [t.duration for t in timings if t.duration is not None]
-    return Timing(segments=segs, source=" + ".join(str(p) for p in paths),
-                  duration=max(durations) if durations else None, utterances=utts)
+    return Timing(
+        segments=segs,
+        source=" + ".join(str(p) for p in paths),
+        duration=max(durations) if durations else None,
+        utterances=utts,
+    )
 
 
 # ---------------------------------------------------------------- ELAN
@@ -263,8 +282,15 @@ def read_result(path: str | Path) -> Timing:
     )
 
 
-ROLE_NAMES = {"clinician": "clinician", "doctor": "clinician", "physician": "clinician", "gp": "clinician",
-              "nurse": "clinician", "student": "clinician", "patient": "patient"}
+ROLE_NAMES = {
+    "clinician": "clinician",
+    "doctor": "clinician",
+    "physician": "clinician",
+    "gp": "clinician",
+    "nurse": "clinician",
+    "student": "clinician",
+    "patient": "patient",
+}
 
 
 def role_for_label(label: str) -> Optional[str]:
@@ -283,7 +309,8 @@ def read_reference_json(path: str | Path) -> Timing:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("utterances"), list):
         raise InputError(f"{path}: a reference JSON needs an 'utterances' list")
-    segs, utts, roles = [], [], {}
+    segs, utts = [], []
+    roles: dict[str, str] = {}
     for i, u in enumerate(data["utterances"]):
         if not isinstance(u, dict):
             raise InputError(f"{path}: utterance {i + 1} is not an object")
@@ -319,14 +346,14 @@ def read_reference_json(path: str | Path) -> Timing:
 
 def read_timing(paths: Sequence[str | Path]) -> Timing:
     """Read one annotation file (or a pair of one-tier TextGrids), chosen by extension."""
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise InputError("no input file given")
-    if len(paths) > 1:
-        if all(p.suffix.lower() == ".textgrid" for p in paths):
-            return read_textgrid_pair(paths)
+    if len(files) > 1:
+        if all(p.suffix.lower() == ".textgrid" for p in files):
+            return read_textgrid_pair(files)
         raise InputError("several inputs are only accepted as one-tier TextGrids (one per speaker)")
-    p = paths[0]
+    p = files[0]
     ext = p.suffix.lower()
     if ext == ".rttm":
         return read_rttm(p)
@@ -341,4 +368,6 @@ def read_timing(paths: Sequence[str | Path]) -> Timing:
             if "(schema None" not in str(exc):  # a result.json of another schema: say so
                 raise
             return read_reference_json(p)
-    raise InputError(f"{p}: unknown annotation format {ext or '(no extension)'} (use .rttm, .TextGrid, .eaf or result.json)")
+    raise InputError(
+        f"{p}: unknown annotation format {ext or '(no extension)'} (use .rttm, .TextGrid, .eaf or result.json)"
+    )

@@ -31,8 +31,9 @@ def assemble(
         aligned = list(words)
     else:
         aligned = assign_words(words, exclusive)
-    speakers, roles_info = roles.decide(segments, aligned, clinician=clinician, fixed=fixed_roles,
-                                        voice_roles=voice_roles)
+    speakers, roles_info = roles.decide(
+        segments, aligned, clinician=clinician, fixed=fixed_roles, voice_roles=voice_roles
+    )
     turns = build_turns(aligned, exclusive, {s.id: s.role for s in speakers})
     unassigned = sum(1 for w in aligned if w.speaker is None)
     roles_info["unassigned_words"] = unassigned

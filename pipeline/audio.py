@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
 from pathlib import Path
+from typing import Any, Optional
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
         if not streams:
             raise InputError(f"{p}: the file has no audio stream")
         stream = streams[0]
-        ctx = stream.codec_context
+        ctx: Any = stream.codec_context
         channels = int(getattr(ctx, "channels", 0) or len(ctx.layout.channels) or 1)
         original_rate = int(ctx.sample_rate or 0)
         if original_rate <= 0:
@@ -112,7 +112,7 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
 
         try:
             for frame in container.decode(stream):
-                take(resampler.resample(frame))
+                take(resampler.resample(frame))  # type: ignore[arg-type]  # an audio stream's frames
             take(resampler.resample(None))
         except InputError:
             raise
@@ -129,9 +129,7 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
         per_channel = _clean(np.concatenate(planes, axis=1))
     duration = len(samples) / SAMPLE_RATE
     if duration < min_duration_s:
-        raise InputError(
-            f"{p}: audio is too short ({duration:.2f} s; at least {min_duration_s:g} s is needed)"
-        )
+        raise InputError(f"{p}: audio is too short ({duration:.2f} s; at least {min_duration_s:g} s is needed)")
     return Audio(
         path=p,
         samples=samples,

@@ -28,8 +28,25 @@ from typing import Callable, Optional, Sequence
 
 from .errors import AttuneError, InputError, OutputError, bug_summary
 
-AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4",
-                    ".mov", ".mkv", ".wma", ".aif", ".aiff", ".amr", ".3gp"}
+AUDIO_EXTENSIONS = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".webm",
+    ".mp4",
+    ".mov",
+    ".mkv",
+    ".wma",
+    ".aif",
+    ".aiff",
+    ".amr",
+    ".3gp",
+}
 SCHEDULER_TIMEOUT_S = 10
 NANNY_ENV_UNSET = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -123,16 +140,35 @@ def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact:
     t0 = time.perf_counter()
     relax_malloc_trim()
     try:
-        done = analyze_to_folder(job.path, Path(job.out_dir), Analyzer(AnalysisOptions.from_dict(options)),
-                                 FolderOptions(include_audio=include_audio, redact=redact, private=private))
-        return {"path": job.path, "status": "done", "seconds": time.perf_counter() - t0,
-                "result": done.result.to_dict(), "out_dir": job.out_dir, "labels": job.labels}
+        done = analyze_to_folder(
+            job.path,
+            Path(job.out_dir),
+            Analyzer(AnalysisOptions.from_dict(options)),
+            FolderOptions(include_audio=include_audio, redact=redact, private=private),
+        )
+        return {
+            "path": job.path,
+            "status": "done",
+            "seconds": time.perf_counter() - t0,
+            "result": done.result.to_dict(),
+            "out_dir": job.out_dir,
+            "labels": job.labels,
+        }
     except AttuneError as exc:
-        return {"path": job.path, "status": "failed", "reason": str(exc), "error": (exc.template, exc.params),
-                "seconds": time.perf_counter() - t0}
+        return {
+            "path": job.path,
+            "status": "failed",
+            "reason": str(exc),
+            "error": (exc.template, exc.params),
+            "seconds": time.perf_counter() - t0,
+        }
     except Exception as exc:  # a bug on one recording must not stop the batch
-        return {"path": job.path, "status": "failed", "seconds": time.perf_counter() - t0,
-                "reason": f"internal error: {bug_summary(exc)}"}
+        return {
+            "path": job.path,
+            "status": "failed",
+            "seconds": time.perf_counter() - t0,
+            "reason": f"internal error: {bug_summary(exc)}",
+        }
 
 
 _MALLOC_RELAXED = False
@@ -176,21 +212,24 @@ class BatchSummary:
         from .result import Result
 
         try:
-            store.record(Result.from_dict(res["result"]), res["labels"],
-                         result_path=str(Path(res["out_dir"]) / "result.json"))
+            store.record(
+                Result.from_dict(res["result"]), res["labels"], result_path=str(Path(res["out_dir"]) / "result.json")
+            )
             self.done.append(res["path"])
         except OutputError as exc:  # outputs are written; the next run records it
             self.failed.append((res["path"], f"analysed, but not recorded: {exc}"))
 
 
-def merge_labels(paths: Sequence[Path], common: dict[str, str],
-                 per_file: dict[Path, dict[str, str]]) -> dict[Path, dict[str, str]]:
+def merge_labels(
+    paths: Sequence[Path], common: dict[str, str], per_file: dict[Path, dict[str, str]]
+) -> dict[Path, dict[str, str]]:
     """Every recording's labels: the common ones, overridden by its manifest row."""
     return {p.resolve(): {**common, **per_file.get(p.resolve(), {})} for p in paths}
 
 
-def plan(paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, force: bool,
-         labels: dict[Path, dict]) -> tuple[list[Job], list[str]]:
+def plan(
+    paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, force: bool, labels: dict[Path, dict]
+) -> tuple[list[Job], list[str]]:
     """Jobs to run, and the recordings skipped because they are already done."""
     from .audio import file_sha256
 
@@ -208,9 +247,17 @@ def plan(paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, 
     return jobs, skipped
 
 
-def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler: Optional[str] = None,
-              include_audio: bool = True, private: bool = True,
-              on_result: Optional[Callable[[dict], None]] = None, redact: bool = False) -> list[dict]:
+def run_batch(
+    jobs: Sequence[Job],
+    options: dict,
+    *,
+    workers: int = 1,
+    scheduler: Optional[str] = None,
+    include_audio: bool = True,
+    private: bool = True,
+    on_result: Optional[Callable[[dict], None]] = None,
+    redact: bool = False,
+) -> list[dict]:
     """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes."""
     import logging
 
@@ -222,15 +269,23 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
     scratch = tempfile.mkdtemp(prefix="attune-batch-")
     # no dashboard or other HTTP endpoints: nothing to see from outside, nothing to leak
     # and no statistical profiler in the workers (it samples every thread's stack every 10 ms)
-    dask.config.set({"temporary-directory": scratch,
-                     "distributed.admin.tick.limit": "1h", "distributed.diagnostics.nvml": False,
-                     "distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
-                     "distributed.worker.profile.enabled": False, "distributed.worker.profile.interval": "10s",
-                     "distributed.worker.profile.cycle": "60s", "logging.distributed": "error",
-                     # the nanny's defaults for worker processes (MALLOC_TRIM_THRESHOLD_=65536 and
-                     # OMP/MKL/OPENBLAS_NUM_THREADS=1) made each analysis 1.8x slower here (system
-                     # time 9 -> 58 s): the analysis sets its own thread counts
-                     **{f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENV_UNSET}})
+    dask.config.set(
+        {
+            "temporary-directory": scratch,
+            "distributed.admin.tick.limit": "1h",
+            "distributed.diagnostics.nvml": False,
+            "distributed.scheduler.http.routes": [],
+            "distributed.worker.http.routes": [],
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.profile.interval": "10s",
+            "distributed.worker.profile.cycle": "60s",
+            "logging.distributed": "error",
+            # the nanny's defaults for worker processes (MALLOC_TRIM_THRESHOLD_=65536 and
+            # OMP/MKL/OPENBLAS_NUM_THREADS=1) made each analysis 1.8x slower here (system
+            # time 9 -> 58 s): the analysis sets its own thread counts
+            **{f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENV_UNSET},
+        }
+    )
     from distributed import Client, LocalCluster, as_completed
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -240,17 +295,25 @@ def run_batch(jobs: Sequence[Job], options: dict, *, workers: int = 1, scheduler
             try:
                 client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
-                raise AttuneError(f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
-                                  f"({type(exc).__name__})", "scheduler") from None
+                raise AttuneError(
+                    f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
+                    f"({type(exc).__name__})",
+                    "scheduler",
+                ) from None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1", silence_logs=50,
-                                   local_directory=scratch)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=50,
+                local_directory=scratch,
+            )
             client = Client(cluster)
         out = []
         try:
-            futures = [client.submit(run_job, job, options, include_audio, private, redact, pure=False)
-                       for job in jobs]
+            futures = [client.submit(run_job, job, options, include_audio, private, redact, pure=False) for job in jobs]
             for fut in as_completed(futures):
                 try:
                     res = fut.result()

@@ -92,7 +92,7 @@ def locate_file(package: str, relpath: str) -> Optional[Path]:
         dist = importlib.metadata.distribution(package)
     except importlib.metadata.PackageNotFoundError:
         return None
-    p = Path(dist.locate_file(relpath))
+    p = Path(str(dist.locate_file(relpath)))
     return p if p.exists() else None
 
 
@@ -135,6 +135,7 @@ def whisper_dir(model_id: str) -> Path:
 
 def _assemble(entry: ModelEntry) -> Path:
     spec = entry.assemble
+    assert spec is not None
     out = cache_dir() / entry.id
     target = out / spec["target"]
     ready = out / ".complete"
@@ -194,7 +195,7 @@ def status(verify: bool = False) -> list[ModelStatus]:
         verified = None
         if verify and installed:
             verified = all(
-                f.sha256 is None or sha256_of(p) == f.sha256 for f, p in zip(e.files, paths)
+                f.sha256 is None or (p is not None and sha256_of(p) == f.sha256) for f, p in zip(e.files, paths)
             )
         location = str(paths[0].parent) if paths and paths[0] is not None else None
         if e.assemble and installed and (cache_dir() / e.id / ".complete").exists():
@@ -208,12 +209,19 @@ def status_rows(rows: list[ModelStatus]) -> list[dict]:
     """The catalogue's status as plain data (``attune models --json``)."""
     return [
         {
-            "id": r.entry.id, "stage": r.entry.stage, "default": r.entry.default,
+            "id": r.entry.id,
+            "stage": r.entry.stage,
+            "default": r.entry.default,
             "status": "installed" if r.installed else "missing",
-            "size_bytes": r.size, "location": r.location, "sha256_ok": r.verified,
-            "package": r.entry.package, "installed_version": r.package_version,
-            "licence": r.entry.licence, "upstream": r.entry.upstream,
-            "description": r.entry.description, "install": r.entry.install,
+            "size_bytes": r.size,
+            "location": r.location,
+            "sha256_ok": r.verified,
+            "package": r.entry.package,
+            "installed_version": r.package_version,
+            "licence": r.entry.licence,
+            "upstream": r.entry.upstream,
+            "description": r.entry.description,
+            "install": r.entry.install,
         }
         for r in rows
     ]

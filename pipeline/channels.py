@@ -66,13 +66,22 @@ def parse_channel_roles(value: str, channels: int) -> Optional[list[str]]:
     labels = [x.strip().lower() for x in value.split(",") if x.strip()]
     bad = [x for x in labels if x not in LABELS]
     if bad:
-        raise InputError(f"{{channels}} {value}: unknown label {bad[0]!r} (use clinician, patient, other, or auto)", "channels")
+        raise InputError(
+            f"{{channels}} {value}: unknown label {bad[0]!r} (use clinician, patient, other, or auto)", "channels"
+        )
     if labels.count("clinician") != 1 or labels.count("patient") > 1:
-        raise InputError(f"{{channels}} {value}: name exactly one clinician channel (and at most one patient)", "channels")
+        raise InputError(
+            f"{{channels}} {value}: name exactly one clinician channel (and at most one patient)", "channels"
+        )
     if channels < 2:
-        raise InputError(f"{{channels}} {value}: the recording is mono (1 channel); channel mode needs one channel per speaker", "channels")
+        raise InputError(
+            f"{{channels}} {value}: the recording is mono (1 channel); channel mode needs one channel per speaker",
+            "channels",
+        )
     if len(labels) != channels:
-        raise InputError(f"{{channels}} {value}: {len(labels)} labels for a recording with {channels} channels", "channels")
+        raise InputError(
+            f"{{channels}} {value}: {len(labels)} labels for a recording with {channels} channels", "channels"
+        )
     return labels
 
 
@@ -103,7 +112,7 @@ def frame_db(x: np.ndarray) -> np.ndarray:
     """Energy (dBFS) per 32 ms frame."""
     n = len(x) // FRAME
     frames = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 
 def activity(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,7 +137,7 @@ def _smooth(mask: np.ndarray) -> np.ndarray:
         if (b - a) * FRAME_S < MIN_ON_S:
             out[a:b] = False
     runs = runs_of(out)
-    for (a0, e0), (s1, _e1) in zip(runs, runs[1:]):
+    for (_a0, e0), (s1, _e1) in zip(runs, runs[1:]):
         if (s1 - e0) * FRAME_S < MIN_OFF_S:
             out[e0:s1] = True
     for a, b in runs_of(out):
@@ -138,8 +147,11 @@ def _smooth(mask: np.ndarray) -> np.ndarray:
 
 
 def segments_of(active: np.ndarray, speakers: Sequence[str]) -> list[Segment]:
-    segs = [Segment(spk, round(a * FRAME_S, 3), round(b * FRAME_S, 3))
-            for spk, mask in zip(speakers, active) for a, b in runs_of(mask)]
+    segs = [
+        Segment(spk, round(a * FRAME_S, 3), round(b * FRAME_S, 3))
+        for spk, mask in zip(speakers, active)
+        for a, b in runs_of(mask)
+    ]
     segs.sort(key=lambda s: (s.start, s.end, s.speaker))
     return segs
 
@@ -151,7 +163,7 @@ def detect(channels: np.ndarray, active: np.ndarray, db: np.ndarray) -> tuple[bo
         return False, "the recording is mono"
     step = max(1, channels.shape[1] // 2_000_000)
     sub = channels[:, ::step].astype(np.float64)
-    corr = np.corrcoef(sub)
+    corr = np.atleast_2d(np.corrcoef(sub))
     off = corr[~np.eye(c, dtype=bool)]
     if np.nanmax(off) >= SAME_SIGNAL_CORR:
         return False, f"the channels carry the same signal (correlation {np.nanmax(off):.2f}): diarizing the mix"
@@ -165,10 +177,14 @@ def detect(channels: np.ndarray, active: np.ndarray, db: np.ndarray) -> tuple[bo
         own = active[i]
         shares.append(float(np.mean(db[i][own] - others[own] >= DOMINANT_DB)) if own.any() else 0.0)
     if min(shares) < DOMINANT_SHARE:
-        return False, (f"the channels are not separated (a channel is {DOMINANT_DB:g} dB louder than the others in "
-                       f"only {min(shares) * 100:.0f} % of its speech): diarizing the mix")
-    return True, (f"each channel carries its own voice (correlation {np.nanmax(off):.2f}; each channel is "
-                  f"{DOMINANT_DB:g} dB louder than the others in at least {min(shares) * 100:.0f} % of its speech)")
+        return False, (
+            f"the channels are not separated (a channel is {DOMINANT_DB:g} dB louder than the others in "
+            f"only {min(shares) * 100:.0f} % of its speech): diarizing the mix"
+        )
+    return True, (
+        f"each channel carries its own voice (correlation {np.nanmax(off):.2f}; each channel is "
+        f"{DOMINANT_DB:g} dB louder than the others in at least {min(shares) * 100:.0f} % of its speech)"
+    )
 
 
 def masked(x: np.ndarray, active: np.ndarray, pad_s: float = 0.2) -> np.ndarray:
@@ -177,5 +193,5 @@ def masked(x: np.ndarray, active: np.ndarray, pad_s: float = 0.2) -> np.ndarray:
     keep = np.zeros(len(x), dtype=bool)
     pad = int(pad_s * SAMPLE_RATE)
     for a, b in runs_of(active):
-        keep[max(0, a * FRAME - pad): min(len(x), b * FRAME + pad)] = True
+        keep[max(0, a * FRAME - pad) : min(len(x), b * FRAME + pad)] = True
     return np.where(keep, x, 0.0).astype(np.float32)

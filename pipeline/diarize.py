@@ -104,8 +104,11 @@ class Diarizer:
     ):
         self.threads = threads
         self.pipeline_name = pipeline or "attunement-default"
-        prepare_pyannote(allow_hub=bool(pipeline) and not Path(pipeline).expanduser().exists()
-                         and not looks_like_path(pipeline))
+        prepare_pyannote(
+            allow_hub=pipeline is not None
+            and not Path(pipeline).expanduser().exists()
+            and not looks_like_path(pipeline)
+        )
         import torch
 
         torch.set_num_threads(max(1, threads))
@@ -121,11 +124,13 @@ class Diarizer:
         from pyannote.audio import Pipeline
 
         path = Path(name).expanduser()
+        source: str
         if path.is_dir():
-            source = path / "config.yaml"
-            if not source.is_file():
-                raise ModelError(f"{{diarization_pipeline}} {name}: the folder has no config.yaml", "diarization_pipeline")
-            source = str(source)
+            if not (path / "config.yaml").is_file():
+                raise ModelError(
+                    f"{{diarization_pipeline}} {name}: the folder has no config.yaml", "diarization_pipeline"
+                )
+            source = str(path / "config.yaml")
         elif path.is_file():
             source = str(path)
         elif looks_like_path(name):
@@ -197,9 +202,7 @@ class Diarizer:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = self._pipeline(
-                {"waveform": waveform, "sample_rate": SAMPLE_RATE}, hook=hook, **kwargs
-            )
+            out = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, hook=hook, **kwargs)
         overlap_aware = getattr(out, "speaker_diarization", out)
         exclusive_ann = getattr(out, "exclusive_speaker_diarization", None)
         segments = annotation_to_segments(overlap_aware)

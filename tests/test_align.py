@@ -4,9 +4,9 @@ import pytest
 
 from pipeline.align import assign_words, build_turns, speaker_for_span, talk_seconds
 from pipeline.errors import InputError
+from pipeline.result import Segment, Word
 from pipeline.roles import assign_roles
 from pipeline.sentences import count_questions, is_question
-from pipeline.result import Segment, Word
 
 A, B, C = "SPEAKER_00", "SPEAKER_01", "SPEAKER_02"
 
@@ -83,7 +83,7 @@ class TestTalkSeconds:
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("today?", True), ("today?\"", True), ("okay.", False), ("why?)", True), ("what", False)],
+    [("today?", True), ('today?"', True), ("okay.", False), ("why?)", True), ("what", False)],
 )
 def test_is_question(text, expected):
     assert is_question(text) is expected
@@ -133,7 +133,9 @@ class TestRoles:
         assert info["rule"] == "override"
 
     def test_unknown_override_is_a_clear_error(self):
-        with pytest.raises(InputError, match=r"clinician SPEAKER_09: no such speaker \(speakers found: SPEAKER_00, SPEAKER_01\)"):
+        with pytest.raises(
+            InputError, match=r"clinician SPEAKER_09: no such speaker \(speakers found: SPEAKER_00, SPEAKER_01\)"
+        ):
             assign_roles([seg(A, 0, 2), seg(B, 2, 9)], [], clinician="SPEAKER_09")
 
     def test_single_speaker_has_no_patient(self):
@@ -150,8 +152,14 @@ class TestTurns:
     roles = {A: "clinician", B: "patient"}
 
     def test_consecutive_words_merge(self):
-        words = [word("Hi", 0.0, 0.3, A), word("there.", 0.3, 0.6, A), word("Hello.", 1.0, 1.4, B),
-                 word("How", 2.0, 2.2, A), word("are", 2.2, 2.4, A), word("you?", 2.4, 2.7, A)]
+        words = [
+            word("Hi", 0.0, 0.3, A),
+            word("there.", 0.3, 0.6, A),
+            word("Hello.", 1.0, 1.4, B),
+            word("How", 2.0, 2.2, A),
+            word("are", 2.2, 2.4, A),
+            word("you?", 2.4, 2.7, A),
+        ]
         regions = [seg(A, 0, 0.7), seg(B, 0.9, 1.5), seg(A, 1.9, 2.8)]
         turns = build_turns(words, regions, self.roles)
         assert [(t.speaker, t.role, t.start, t.end, t.text) for t in turns] == [
@@ -165,7 +173,10 @@ class TestTurns:
         regions = [seg(B, 0, 1), seg(A, 1.2, 2.0), seg(B, 2.8, 3.5)]
         turns = build_turns(words, regions, self.roles)
         assert [(t.speaker, t.start, t.end, t.text) for t in turns] == [
-            (B, 0.0, 1.0, "I"), (A, 1.2, 2.0, ""), (B, 2.8, 3.5, "see")]
+            (B, 0.0, 1.0, "I"),
+            (A, 1.2, 2.0, ""),
+            (B, 2.8, 3.5, "see"),
+        ]
 
     def test_unassigned_words_form_unknown_turns(self):
         words = [word("yes", 0.0, 0.2, A), word("far", 9.0, 9.2, None)]
@@ -189,8 +200,8 @@ def test_cut_points_fall_in_the_quietest_place_near_each_target():
     sr = 16000
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(sr * 1500) * 0.1).astype(np.float32)  # 25 minutes of "speech"
-    x[int(607.0 * sr):int(608.0 * sr)] = 0.0  # a pause 7 s after the first target
-    x[int(1195.0 * sr):int(1196.0 * sr)] = 0.0  # and one near the second (607.5 + 600 = 1207.5)
+    x[int(607.0 * sr) : int(608.0 * sr)] = 0.0  # a pause 7 s after the first target
+    x[int(1195.0 * sr) : int(1196.0 * sr)] = 0.0  # and one near the second (607.5 + 600 = 1207.5)
     cuts = cut_points(x, sr, chunk_s=600.0, search_s=15.0)
     assert len(cuts) == 2
     assert 607.0 <= cuts[0] / sr <= 608.0
@@ -218,8 +229,8 @@ def test_transcribe_long_shifts_word_times_by_each_piece():
             return ModelInfo("asr", "fake", "0", "here")
 
     x = np.ones(16000 * 1300, dtype=np.float32)
-    x[16000 * 600:16000 * 601] = 0.0
-    x[16000 * 1201:16000 * 1202] = 0.0
+    x[16000 * 600 : 16000 * 601] = 0.0
+    x[16000 * 1201 : 16000 * 1202] = 0.0
     eng, seen = Fake(), []
     words = transcribe_long(eng, x, progress=lambda d, t: seen.append((d, t)))
     assert len(eng.lengths) == 3 and abs(sum(eng.lengths) - 1300) < 1e-6

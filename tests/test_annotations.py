@@ -18,7 +18,7 @@ SPANS = [("doctor", 0.0, 2.0), ("patient", 2.5, 6.0), ("doctor", 6.2, 8.0)]
 
 RTTM = "".join(f"SPEAKER visit 1 {a:.3f} {b - a:.3f} <NA> <NA> {s} <NA> <NA>\n" for s, a, b in SPANS)
 
-TEXTGRID_LONG = '''File type = "ooTextFile"
+TEXTGRID_LONG = """File type = "ooTextFile"
 Object class = "TextGrid"
 
 xmin = 0
@@ -67,9 +67,9 @@ has it been?"
             xmin = 6
             xmax = 10
             text = "   "
-'''
+"""
 
-TEXTGRID_SHORT = '''File type = "ooTextFile"
+TEXTGRID_SHORT = """File type = "ooTextFile"
 Object class = "TextGrid"
 
 0
@@ -82,7 +82,7 @@ Object class = "TextGrid"
 10
 {n}
 {rows}
-'''
+"""
 
 
 def short_grid(name, spans, end=10.0):
@@ -97,7 +97,7 @@ def short_grid(name, spans, end=10.0):
     return TEXTGRID_SHORT.format(name=name, n=len(rows) // 3, rows="\n".join(rows))
 
 
-EAF = '''<?xml version="1.0" encoding="UTF-8"?>
+EAF = """<?xml version="1.0" encoding="UTF-8"?>
 <ANNOTATION_DOCUMENT AUTHOR="" DATE="2026-01-01T00:00:00+00:00" FORMAT="3.0" VERSION="3.0">
   <HEADER MEDIA_FILE="" TIME_UNITS="milliseconds"/>
   <TIME_ORDER>
@@ -121,7 +121,7 @@ EAF = '''<?xml version="1.0" encoding="UTF-8"?>
     <ANNOTATION><REF_ANNOTATION ANNOTATION_ID="a4" ANNOTATION_REF="a3"><ANNOTATION_VALUE>x</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION>
   </TIER>
 </ANNOTATION_DOCUMENT>
-'''
+"""
 
 
 def spans_of(timing):
@@ -135,7 +135,9 @@ def write(tmp_path, name, text, encoding="utf-8"):
 
 
 def test_rttm(tmp_path):
-    t = read_rttm(write(tmp_path, "a.rttm", "# comment\n\n" + RTTM + "SPKR-INFO visit 1 <NA> <NA> <NA> unknown doctor <NA>\n"))
+    t = read_rttm(
+        write(tmp_path, "a.rttm", "# comment\n\n" + RTTM + "SPKR-INFO visit 1 <NA> <NA> <NA> unknown doctor <NA>\n")
+    )
     assert spans_of(t) == sorted(SPANS)
     assert t.speakers == ["doctor", "patient"]
 
@@ -174,8 +176,10 @@ def test_all_formats_give_the_same_metrics(tmp_path):
     files = [
         [write(tmp_path, "a.rttm", RTTM)],
         [write(tmp_path, "a.TextGrid", TEXTGRID_LONG)],
-        [write(tmp_path, "d.TextGrid", short_grid("doctor", [(0, 2), (6.2, 8)])),
-         write(tmp_path, "p.TextGrid", short_grid("patient", [(2.5, 6)]))],
+        [
+            write(tmp_path, "d.TextGrid", short_grid("doctor", [(0, 2), (6.2, 8)])),
+            write(tmp_path, "p.TextGrid", short_grid("patient", [(2.5, 6)])),
+        ],
         [write(tmp_path, "a.eaf", EAF)],
     ]
     rows = []
@@ -191,19 +195,26 @@ def test_all_formats_give_the_same_metrics(tmp_path):
 
 
 def test_round_trip_rttm_and_result_json(tmp_path):
-    segs = [Segment("SPEAKER_00", 0.0, 3.1), Segment("SPEAKER_01", 2.8, 9.47),
-            Segment("SPEAKER_00", 5.0, 5.6), Segment("SPEAKER_00", 10.2, 14.0),
-            Segment("SPEAKER_01", 15.3, 21.0), Segment("SPEAKER_00", 20.5, 22.0)]
+    segs = [
+        Segment("SPEAKER_00", 0.0, 3.1),
+        Segment("SPEAKER_01", 2.8, 9.47),
+        Segment("SPEAKER_00", 5.0, 5.6),
+        Segment("SPEAKER_00", 10.2, 14.0),
+        Segment("SPEAKER_01", 15.3, 21.0),
+        Segment("SPEAKER_00", 20.5, 22.0),
+    ]
     result = Result(
         recording=Recording("x.wav", 23.0, 16000, 1, "0" * 64),
         speakers=[Speaker("SPEAKER_00", "clinician", 0), Speaker("SPEAKER_01", "patient", 0)],
-        segments=segs, words=[Word("Hi?", 0.1, 0.5, 1.0, "SPEAKER_00")],
+        segments=segs,
+        words=[Word("Hi?", 0.1, 0.5, 1.0, "SPEAKER_00")],
     )
     rj = write(tmp_path, "result.json", result.to_json())
     rt = write(tmp_path, "x.rttm", render_rttm(segs, "x"))
     a = json.loads(CliRunner().invoke(main, ["metrics", str(rj), "--json"]).stdout)
-    b = json.loads(CliRunner().invoke(main, ["metrics", str(rt), "--json", "--clinician", "SPEAKER_00",
-                                              "--duration", "23"]).stdout)
+    b = json.loads(
+        CliRunner().invoke(main, ["metrics", str(rt), "--json", "--clinician", "SPEAKER_00", "--duration", "23"]).stdout
+    )
     for k in TIMING_METRICS:
         assert a[k] == b[k], k
     assert a["clinician_questions"] == 1 and "clinician_questions" not in b
@@ -221,8 +232,9 @@ def test_csv_output_is_one_row(tmp_path):
 
 def test_output_file_and_clinician_option(tmp_path):
     out = tmp_path / "sub" / "m.json"
-    r = CliRunner().invoke(main, ["metrics", str(write(tmp_path, "a.rttm", RTTM)), "--clinician", "patient",
-                                  "-o", str(out)])
+    r = CliRunner().invoke(
+        main, ["metrics", str(write(tmp_path, "a.rttm", RTTM)), "--clinician", "patient", "-o", str(out)]
+    )
     assert r.exit_code == 0 and r.stdout == ""
     m = json.loads(out.read_text())
     assert m["clinician"] == "patient" and m["clinician_talk_s"] == 3.5
@@ -231,15 +243,17 @@ def test_output_file_and_clinician_option(tmp_path):
 
 def test_parameters_are_options(tmp_path):
     # with a 0.1 s listening threshold, the 0.2 s P -> C gap is a wait
-    r = CliRunner().invoke(main, ["metrics", str(write(tmp_path, "a.rttm", RTTM)), "--json",
-                                  "--listen-pause", "0.1"])
+    r = CliRunner().invoke(main, ["metrics", str(write(tmp_path, "a.rttm", RTTM)), "--json", "--listen-pause", "0.1"])
     m = json.loads(r.stdout)
     assert m["clinician_waits_ge_1s"] == 1 and m["parameters"]["listen_pause"] == 0.1
 
 
 BAD = [
-    ("bad.rttm", "SPEAKER x 1 0.0 1.0 <NA> <NA> a <NA> <NA>\nSPEAKER x 1 oops 1.0 <NA> <NA> b\n",
-     "bad.rttm:2: start time is not a number ('oops')"),
+    (
+        "bad.rttm",
+        "SPEAKER x 1 0.0 1.0 <NA> <NA> a <NA> <NA>\nSPEAKER x 1 oops 1.0 <NA> <NA> b\n",
+        "bad.rttm:2: start time is not a number ('oops')",
+    ),
     ("short.rttm", "SPEAKER x 1 0.0\n", "short.rttm:1: malformed RTTM line (expected at least 8 fields, got 4)"),
     ("neg.rttm", "SPEAKER x 1 -1.0 2.0 <NA> <NA> a <NA> <NA>\n", "neg.rttm:1: negative start time (-1)"),
     ("negdur.rttm", "SPEAKER x 1 1.0 -2.0 <NA> <NA> a <NA> <NA>\n", "negdur.rttm:1: negative duration (-2)"),
@@ -249,9 +263,16 @@ BAD = [
     ("nottg.TextGrid", "hello\n", "nottg.TextGrid: not a Praat TextGrid"),
     ("bad.eaf", "<ANNOTATION_DOCUMENT><TIER", "bad.eaf:1: not well-formed XML"),
     ("other.eaf", "<html></html>", "other.eaf: not an ELAN annotation document"),
-    ("rev.eaf", EAF.replace('TIME_VALUE="2000"', 'TIME_VALUE="-5"'), "rev.eaf: annotation a1: end (-0.005) is before start (0)"),
-    ("bomb.eaf", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><ANNOTATION_DOCUMENT/>',
-     "bomb.eaf: XML entity declarations are not accepted"),
+    (
+        "rev.eaf",
+        EAF.replace('TIME_VALUE="2000"', 'TIME_VALUE="-5"'),
+        "rev.eaf: annotation a1: end (-0.005) is before start (0)",
+    ),
+    (
+        "bomb.eaf",
+        '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><ANNOTATION_DOCUMENT/>',
+        "bomb.eaf: XML entity declarations are not accepted",
+    ),
     ("x.csv", "a,b\n", "x.csv: unknown annotation format .csv"),
     ("r.json", '{"schema": "nope"}', "r.json: not an attunement result"),
 ]
@@ -268,7 +289,7 @@ def test_bad_input_one_line_error(tmp_path, name, content, message):
 
 
 def test_reversed_interval_in_textgrid(tmp_path):
-    grid = TEXTGRID_SHORT.format(name="a", n=1, rows="3\n1\n\"x\"")
+    grid = TEXTGRID_SHORT.format(name="a", n=1, rows='3\n1\n"x"')
     with pytest.raises(InputError, match=r"rev.TextGrid:\d+: end \(1\) is before start \(3\)"):
         read_textgrid(write(tmp_path, "rev.TextGrid", grid))
 

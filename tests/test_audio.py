@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import ffmpeg
+
 from pipeline.audio import SAMPLE_RATE, load_audio
 from pipeline.errors import InputError
 
@@ -44,14 +44,26 @@ def test_common_formats(clip_dir, tmp_path, name, args):
     assert a.sample_rate == 16000
     assert a.duration_s == pytest.approx(4.0, abs=0.1)
     # the speech is still there (not silence, not noise at full scale)
-    assert 0.01 < float(np.sqrt(np.mean(a.samples ** 2))) < 0.5
+    assert 0.01 < float(np.sqrt(np.mean(a.samples**2))) < 0.5
 
 
 @pytest.mark.parametrize("ext", ["mp4", "mov"])
 def test_audio_track_of_a_video(clip_dir, tmp_path, ext):
     out = tmp_path / f"video.{ext}"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=5:duration=4", "-i", str(clip_dir / "clip.wav"),
-           "-c:v", "mpeg4", "-c:a", "aac", "-shortest", str(out))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=64x64:rate=5:duration=4",
+        "-i",
+        str(clip_dir / "clip.wav"),
+        "-c:v",
+        "mpeg4",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(out),
+    )
     a = load_audio(out)
     assert a.duration_s == pytest.approx(4.0, abs=0.15)
     assert a.codec == "aac"

@@ -6,8 +6,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import sample_clip, sample_parts, wait_for_rows
+
 from pipeline.batch import expand_inputs, output_dirs, read_manifest
 from pipeline.cli import main
 from pipeline.errors import InputError
@@ -42,11 +42,14 @@ def test_manifest(tmp_path):
     assert rows[__import__("pathlib").Path("/abs/b.wav")] == {"clinician": "Dr B", "extra": "x"}
 
 
-@pytest.mark.parametrize("content,message", [
-    ("file,clinician\na.wav,x\n", "m.csv:1: the manifest needs a 'path' column"),
-    ("path,clinician\na.wav,x\n,y\n", "m.csv:3: row without a path"),
-    ("path,clinician\na.wav,x\na.wav,y\n", "m.csv:3: "),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("file,clinician\na.wav,x\n", "m.csv:1: the manifest needs a 'path' column"),
+        ("path,clinician\na.wav,x\n,y\n", "m.csv:3: row without a path"),
+        ("path,clinician\na.wav,x\na.wav,y\n", "m.csv:3: "),
+    ],
+)
 def test_manifest_bad_rows(tmp_path, content, message):
     m = tmp_path / "m.csv"
     m.write_text(content)
@@ -65,8 +68,19 @@ def test_manifest_missing_and_binary(tmp_path):
 
 def test_unreachable_scheduler(tmp_path, clip_dir):
     t0 = time.perf_counter()
-    r = CliRunner().invoke(main, ["batch", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                                  "--scheduler", "tcp://127.0.0.1:9", "--no-voices", "-q"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            str(clip_dir / "clip.wav"),
+            "-o",
+            str(tmp_path / "o"),
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--no-voices",
+            "-q",
+        ],
+    )
     assert r.exit_code == 1, r.output + r.stderr
     assert "--scheduler tcp://127.0.0.1:9: cannot be reached within 10 s" in r.stderr
     assert time.perf_counter() - t0 < 30
@@ -119,8 +133,18 @@ def test_two_workers_give_the_same_rows_as_one(folder, tmp_path, sample_run):
     frames = []
     for n in (1, 2):
         out = tmp_path / f"w{n}"
-        r = run_batch([str(folder / "first.wav"), str(folder / "second.flac"), "-o", str(out),
-                       "--workers", str(n), "--threads", "2"])
+        r = run_batch(
+            [
+                str(folder / "first.wav"),
+                str(folder / "second.flac"),
+                "-o",
+                str(out),
+                "--workers",
+                str(n),
+                "--threads",
+                "2",
+            ]
+        )
         assert r.exit_code == 0, r.output + r.stderr
         with Store(out / "attune.db") as store:
             frames.append(store.frame().sort_values("path")[cols].reset_index(drop=True))
@@ -137,10 +161,21 @@ def test_killed_batch_resumes_without_duplicates_or_losses(folder, tmp_path, sam
 
     src = sample_parts(tmp_path / "in")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "pipeline.cli", "batch", str(src), "-o", str(out), "--workers", "1",
-           "--no-voices", "-q", "--no-audio"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "batch",
+        str(src),
+        "-o",
+        str(out),
+        "--workers",
+        "1",
+        "--no-voices",
+        "-q",
+        "--no-audio",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = out / "attune.db"
     rows = wait_for_rows(db, proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole batch, workers included

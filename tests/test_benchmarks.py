@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.models
@@ -12,8 +11,20 @@ pytestmark = pytest.mark.models
 
 def test_accuracy_script_runs_on_the_sample(tmp_path, sample_run):
     out = tmp_path / "acc.md"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), "--sample-only",
-                           "--configs", "default", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "accuracy.py"),
+            "--sample-only",
+            "--configs",
+            "default",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = out.read_text()
     assert "### default:" in text and "| consultation.flac | 81 s |" in text

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import ROOT, SAMPLE
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from conftest import ROOT, SAMPLE
 from pipeline.channels import _smooth, parse_channel_roles
 from pipeline.cli import main
 from pipeline.errors import InputError
@@ -24,12 +24,15 @@ class TestLabels:
         assert parse_channel_roles("Patient, Clinician", 2) == ["patient", "clinician"]
         assert parse_channel_roles("auto", 1) is None
 
-    @pytest.mark.parametrize("value,channels,message", [
-        ("clinician,patient", 1, "the recording is mono"),
-        ("clinician,patient,other", 2, "3 labels for a recording with 2 channels"),
-        ("doctor,patient", 2, "unknown label 'doctor'"),
-        ("patient,patient", 2, "exactly one clinician"),
-    ])
+    @pytest.mark.parametrize(
+        "value,channels,message",
+        [
+            ("clinician,patient", 1, "the recording is mono"),
+            ("clinician,patient,other", 2, "3 labels for a recording with 2 channels"),
+            ("doctor,patient", 2, "unknown label 'doctor'"),
+            ("patient,patient", 2, "exactly one clinician"),
+        ],
+    )
     def test_errors(self, value, channels, message):
         with pytest.raises(InputError, match=message):
             parse_channel_roles(value, channels)
@@ -116,15 +119,30 @@ def test_auto_diarizes_the_same_mix_twice(tmp_path, sample_run):
 
 
 def test_auto_on_mono_diarizes(clip_dir, tmp_path, sample_run):
-    r, _ = run(["analyze", str(clip_dir / "clip.wav"), "--channels", "auto", "-o", str(tmp_path / "o"),
-                "--quiet", "--no-audio", "--num-speakers", "1"])
+    r, _ = run(
+        [
+            "analyze",
+            str(clip_dir / "clip.wav"),
+            "--channels",
+            "auto",
+            "-o",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--no-audio",
+            "--num-speakers",
+            "1",
+        ]
+    )
     assert r.exit_code == 0
     assert "the recording is mono" in Result.load(tmp_path / "o" / "result.json").mode["reason"]
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (["--channels", "clinician,patient"], 2, "channel mode needs one channel per speaker"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["--channels", "clinician,patient"], 2, "channel mode needs one channel per speaker"),
+    ],
+)
 def test_channels_on_mono(clip_dir, tmp_path, args, code, message):
     r, lines = run(["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), *args])
     assert r.exit_code == code and len(lines) == 1 and message in lines[0]
@@ -134,7 +152,8 @@ def test_channels_on_mono(clip_dir, tmp_path, args, code, message):
 def test_label_count_mismatch(tmp_path):
     r, lines = run(["analyze", str(STEREO), "-o", str(tmp_path / "o"), "--channels", "clinician,patient,other"])
     assert r.exit_code == 2 and lines == [
-        "attune: error: --channels clinician,patient,other: 3 labels for a recording with 2 channels"]
+        "attune: error: --channels clinician,patient,other: 3 labels for a recording with 2 channels"
+    ]
 
 
 def test_silent_channel(tmp_path, sample_run):
@@ -148,6 +167,16 @@ def test_silent_channel(tmp_path, sample_run):
 
 
 def test_clinician_option_conflicts_with_labels(tmp_path):
-    r, lines = run(["analyze", str(STEREO), "-o", str(tmp_path / "o"), "--channels", "clinician,patient",
-                    "--clinician", "SPEAKER_00"])
+    r, lines = run(
+        [
+            "analyze",
+            str(STEREO),
+            "-o",
+            str(tmp_path / "o"),
+            "--channels",
+            "clinician,patient",
+            "--clinician",
+            "SPEAKER_00",
+        ]
+    )
     assert r.exit_code == 1 and "--clinician cannot be combined with --channels LABELS" in lines[0]

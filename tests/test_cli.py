@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-
 from conftest import ffmpeg
+
 from pipeline.cli import main
 
 
@@ -112,8 +112,9 @@ def test_output_folder_cannot_be_created(clip_dir, tmp_path):
 
 
 def test_contradictory_speaker_counts(clip_dir, tmp_path):
-    r, lines = run(["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                    "--min-speakers", "3", "--max-speakers", "2"])
+    r, lines = run(
+        ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--min-speakers", "3", "--max-speakers", "2"]
+    )
     assert_one_line_error(r, lines, 1, "--min-speakers (3) is larger than --max-speakers (2)")
     assert not (tmp_path / "o").exists()
 
@@ -121,8 +122,7 @@ def test_contradictory_speaker_counts(clip_dir, tmp_path):
 def test_unknown_asr_model_folder(clip_dir, tmp_path):
     empty = tmp_path / "model"
     empty.mkdir()
-    r, lines = run(["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                    "--asr-model", str(empty)])
+    r, lines = run(["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--asr-model", str(empty)])
     assert_one_line_error(r, lines, 3, "not a CTranslate2 Whisper model folder (missing model.bin, config.json)")
     assert not (tmp_path / "o").exists()
 

@@ -12,30 +12,38 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import chromium_page
+
 from pipeline.cli import main
 from pipeline.report import build_cohort
 from pipeline.report import cohort as C
 from pipeline.result import Recording, Result
 from pipeline.store import Store
 
-CLINICIANS = ["Dr Ahmed", "Dr Brown", "Dr <b>Chen</b>", "Student \"D\""]
+CLINICIANS = ["Dr Ahmed", "Dr Brown", "Dr <b>Chen</b>", 'Student "D"']
 
 
 def synthetic_result(i: int, rng: random.Random, clinician_shift: float) -> Result:
     dur = rng.uniform(300, 900)
     share = min(0.95, max(0.2, rng.gauss(0.55 + clinician_shift, 0.05)))
     metrics = {
-        "clinician_talk_share": share, "opening_statement_s": rng.uniform(5, 60),
-        "clinician_interruptions": rng.randint(0, 12), "listening_pauses_per_10min": rng.uniform(0, 8),
-        "clinician_response_latency_median_s": rng.uniform(-0.3, 1.2), "patient_longest_turn_s": rng.uniform(10, 90),
-        "clinician_open_question_share": rng.uniform(0, 0.6), "clinician_empathy_statements": rng.randint(0, 5),
+        "clinician_talk_share": share,
+        "opening_statement_s": rng.uniform(5, 60),
+        "clinician_interruptions": rng.randint(0, 12),
+        "listening_pauses_per_10min": rng.uniform(0, 8),
+        "clinician_response_latency_median_s": rng.uniform(-0.3, 1.2),
+        "patient_longest_turn_s": rng.uniform(10, 90),
+        "clinician_open_question_share": rng.uniform(0, 0.6),
+        "clinician_empathy_statements": rng.randint(0, 5),
         "opening_interrupted": bool(i % 3 == 0),
     }
-    r = Result(recording=Recording(f"/recordings/visit{i:03d}.flac", dur, 16000, 1, f"{i:064x}"),
-               parameters={"asr_beam_size": 5}, created=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+00:00",
-               attunement_version="0.1.0", mode={"name": "diarization"})
+    r = Result(
+        recording=Recording(f"/recordings/visit{i:03d}.flac", dur, 16000, 1, f"{i:064x}"),
+        parameters={"asr_beam_size": 5},
+        created=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+00:00",
+        attunement_version="0.1.0",
+        mode={"name": "diarization"},
+    )
     r.metrics = metrics
     return r
 
@@ -91,8 +99,13 @@ def test_outliers_use_tukey_fences_of_the_whole_cohort():
 
 
 def test_per_10min_rates():
-    df = pd.DataFrame({"duration_s": [600.0, 300.0, 0.0], "clinician_interruptions": [3, 3, 1],
-                       "clinician_empathy_statements": [1, None, 2]})
+    df = pd.DataFrame(
+        {
+            "duration_s": [600.0, 300.0, 0.0],
+            "clinician_interruptions": [3, 3, 1],
+            "clinician_empathy_statements": [1, None, 2],
+        }
+    )
     d = C.add_derived(df)
     assert list(d["clinician_interruptions_per_10min"][:2]) == [3.0, 6.0]
     assert pd.isna(d["clinician_interruptions_per_10min"][2])  # no duration: no rate
@@ -161,8 +174,20 @@ def test_cohort_command_writes_page_and_tables(tmp_path):
     html = out.read_text()
     assert "Dr &lt;b&gt;Chen&lt;/b&gt;" in html and "<b>Chen</b>" not in html
     # filters and bad input
-    r = CliRunner().invoke(main, ["cohort", "--db", str(db), "--where", "clinician=Dr Ahmed", "-o",
-                                  str(tmp_path / "one.html"), "--metric", "clinician_talk_share"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "cohort",
+            "--db",
+            str(db),
+            "--where",
+            "clinician=Dr Ahmed",
+            "-o",
+            str(tmp_path / "one.html"),
+            "--metric",
+            "clinician_talk_share",
+        ],
+    )
     assert r.exit_code == 0, r.stderr
     assert len(pd.read_csv(tmp_path / "one.recordings.csv")) == 9
     for args, msg in [
@@ -231,12 +256,20 @@ def test_cohort_page_metric_choice_filter_sort_and_links(cohort_page):
     headers = pg.locator("#rec-table thead th").all_text_contents()
     assert headers[:5] == ["Date", "clinician", "station", "Consultation", "Length"]
     col = [h.strip(" ▲▼") for h in headers].index("Clinician talk share")
-    vals = [float(c) for c in pg.eval_on_selector_all(
-        f"#rec-table tbody tr td:nth-child({col + 1})", "cs => cs.map(c => c.getAttribute('data-sort'))")]
+    vals = [
+        float(c)
+        for c in pg.eval_on_selector_all(
+            f"#rec-table tbody tr td:nth-child({col + 1})", "cs => cs.map(c => c.getAttribute('data-sort'))"
+        )
+    ]
     assert vals == sorted(vals)
     pg.click("#rec-table th button:has-text('Clinician talk share')")
-    vals = [float(c) for c in pg.eval_on_selector_all(
-        f"#rec-table tbody tr td:nth-child({col + 1})", "cs => cs.map(c => c.getAttribute('data-sort'))")]
+    vals = [
+        float(c)
+        for c in pg.eval_on_selector_all(
+            f"#rec-table tbody tr td:nth-child({col + 1})", "cs => cs.map(c => c.getAttribute('data-sort'))"
+        )
+    ]
     assert vals == sorted(vals, reverse=True)
     href = pg.locator("#rec-table tbody a").first.get_attribute("href")
     assert (pg.out.parent / href).is_file()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT, SAMPLE_REF
+
 from pipeline.annotations import read_timing
 from pipeline.cli import main
 from pipeline.evaluate import evaluate, summarise
@@ -16,12 +16,21 @@ from pipeline.result import Recording, Result, Segment, Speaker, Word
 
 def hyp_result():
     segs = [Segment("S0", 0.0, 2.0), Segment("S1", 2.0, 6.0), Segment("S0", 6.0, 8.0)]
-    words = [Word("hello", 0.1, 0.5, 1, "S0"), Word("there", 0.5, 1.0, 1, "S0"),
-             Word("my", 2.1, 2.4, 1, "S1"), Word("head", 2.4, 2.8, 1, "S1"), Word("hurts", 2.8, 3.2, 1, "S1"),
-             Word("ok", 6.1, 6.5, 1, "S0")]
-    r = Result(recording=Recording("x.wav", 10.0, 16000, 1, ""),
-               speakers=[Speaker("S0", "clinician", 4.0), Speaker("S1", "patient", 4.0)],
-               segments=segs, exclusive_segments=segs, words=words)
+    words = [
+        Word("hello", 0.1, 0.5, 1, "S0"),
+        Word("there", 0.5, 1.0, 1, "S0"),
+        Word("my", 2.1, 2.4, 1, "S1"),
+        Word("head", 2.4, 2.8, 1, "S1"),
+        Word("hurts", 2.8, 3.2, 1, "S1"),
+        Word("ok", 6.1, 6.5, 1, "S0"),
+    ]
+    r = Result(
+        recording=Recording("x.wav", 10.0, 16000, 1, ""),
+        speakers=[Speaker("S0", "clinician", 4.0), Speaker("S1", "patient", 4.0)],
+        segments=segs,
+        exclusive_segments=segs,
+        words=words,
+    )
     return r
 
 
@@ -33,10 +42,18 @@ def ref_json(tmp_path, utts, duration=10.0):
 
 def test_scores_hand_computed(tmp_path):
     # reference: doctor 0-2 "hello there", patient 2-5 "my head hurts badly", doctor 6-8 "okay"
-    ref = read_timing([ref_json(tmp_path, [
-        {"role": "doctor", "start": 0, "end": 2, "text": "Hello there."},
-        {"role": "patient", "start": 2, "end": 5, "text": "My head hurts badly."},
-        {"role": "doctor", "start": 6, "end": 8, "text": "Okay?"}])])
+    ref = read_timing(
+        [
+            ref_json(
+                tmp_path,
+                [
+                    {"role": "doctor", "start": 0, "end": 2, "text": "Hello there."},
+                    {"role": "patient", "start": 2, "end": 5, "text": "My head hurts badly."},
+                    {"role": "doctor", "start": 6, "end": 8, "text": "Okay?"},
+                ],
+            )
+        ]
+    )
     r = evaluate(hyp_result(), ref)
     # DER collar 0: reference speech 7 s; the analysis says S1 until 6.0: 1 s false alarm -> 1/7
     assert r["der_c0"] == pytest.approx(1 / 7, abs=1e-4)
@@ -56,8 +73,10 @@ def test_scores_hand_computed(tmp_path):
 def test_swapped_speaker_labels_still_map_optimally(tmp_path):
     # RTTM labels unrelated to the analysis's: the optimal mapping still gives 0 confusion
     p = tmp_path / "r.rttm"
-    p.write_text("SPEAKER x 1 0 2 <NA> <NA> B <NA> <NA>\nSPEAKER x 1 2 4 <NA> <NA> A <NA> <NA>\n"
-                 "SPEAKER x 1 6 2 <NA> <NA> B <NA> <NA>\n")
+    p.write_text(
+        "SPEAKER x 1 0 2 <NA> <NA> B <NA> <NA>\nSPEAKER x 1 2 4 <NA> <NA> A <NA> <NA>\n"
+        "SPEAKER x 1 6 2 <NA> <NA> B <NA> <NA>\n"
+    )
     r = evaluate(hyp_result(), read_timing([p]))
     assert r["der_c0"] == 0.0 and r["speaker_mapping"] == {"B": "S0", "A": "S1"}
     assert r["role_accuracy"] is None
@@ -66,8 +85,18 @@ def test_swapped_speaker_labels_still_map_optimally(tmp_path):
 
 
 def test_reference_longer_than_audio_is_reported(tmp_path):
-    ref = read_timing([ref_json(tmp_path, [{"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
-                                           {"role": "patient", "start": 2, "end": 14, "text": "long"}], 14)])
+    ref = read_timing(
+        [
+            ref_json(
+                tmp_path,
+                [
+                    {"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
+                    {"role": "patient", "start": 2, "end": 14, "text": "long"},
+                ],
+                14,
+            )
+        ]
+    )
     r = evaluate(hyp_result(), ref)
     assert any("the reference ends at 14.0 s, 4.0 s after the audio" in n for n in r["notes"])
     # not cut: of 14 s of reference speech, 8-14 s is missed (6 s) and 6-8 s confused (2 s)
@@ -76,13 +105,31 @@ def test_reference_longer_than_audio_is_reported(tmp_path):
 
 
 def test_summary_pools_errors(tmp_path):
-    ref = read_timing([ref_json(tmp_path, [{"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
-                                           {"role": "patient", "start": 2, "end": 6, "text": "my head hurts"},
-                                           {"role": "doctor", "start": 6, "end": 8, "text": "ok"}])])
+    ref = read_timing(
+        [
+            ref_json(
+                tmp_path,
+                [
+                    {"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
+                    {"role": "patient", "start": 2, "end": 6, "text": "my head hurts"},
+                    {"role": "doctor", "start": 6, "end": 8, "text": "ok"},
+                ],
+            )
+        ]
+    )
     a = evaluate(hyp_result(), ref)
-    ref2 = read_timing([ref_json(tmp_path, [{"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
-                                            {"role": "patient", "start": 2, "end": 5, "text": "my head hurts badly"},
-                                            {"role": "doctor", "start": 6, "end": 8, "text": "okay"}])])
+    ref2 = read_timing(
+        [
+            ref_json(
+                tmp_path,
+                [
+                    {"role": "doctor", "start": 0, "end": 2, "text": "hello there"},
+                    {"role": "patient", "start": 2, "end": 5, "text": "my head hurts badly"},
+                    {"role": "doctor", "start": 6, "end": 8, "text": "okay"},
+                ],
+            )
+        ]
+    )
     b = evaluate(hyp_result(), ref2)
     s = summarise([a, b])
     assert a["der_c0"] == 0.0 and b["der_c0"] == pytest.approx(1 / 7, abs=1e-4)
@@ -119,10 +166,18 @@ pytestmark = pytest.mark.models
 # roles right, metric agreement below) with a little headroom. A change that makes accuracy
 # worse fails here.
 GUARD = {"der_c0": 0.04, "der_c025": 0.015, "wer": 0.05, "speaker_attributed_wer": 0.06}
-AGREEMENT_GUARD = {"clinician_talk_share": 0.02, "clinician_interruptions": 0, "patient_interruptions": 0,
-                   "clinician_backchannels": 1, "listening_pauses": 1, "clinician_response_latency_median_s": 0.15,
-                   "patient_response_latency_median_s": 0.15, "opening_statement_s": 0.5,
-                   "clinician_turns": 1, "patient_turns": 1}
+AGREEMENT_GUARD = {
+    "clinician_talk_share": 0.02,
+    "clinician_interruptions": 0,
+    "patient_interruptions": 0,
+    "clinician_backchannels": 1,
+    "listening_pauses": 1,
+    "clinician_response_latency_median_s": 0.15,
+    "patient_response_latency_median_s": 0.15,
+    "opening_statement_s": 0.5,
+    "clinician_turns": 1,
+    "patient_turns": 1,
+}
 
 
 def test_regression_guard_on_the_sample(sample_run):

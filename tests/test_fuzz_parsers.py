@@ -45,8 +45,14 @@ def check_timing(t):
 
 
 # ------------------------------------------------------------------ raw bytes, every parser
-READERS = [(A.read_rttm, ".rttm"), (A.read_textgrid, ".TextGrid"), (A.read_eaf, ".eaf"), (A.read_result, ".json"),
-           (A.read_reference_json, ".ref.json"), (lambda p: A.read_timing([p]), ".json")]
+READERS = [
+    (A.read_rttm, ".rttm"),
+    (A.read_textgrid, ".TextGrid"),
+    (A.read_eaf, ".eaf"),
+    (A.read_result, ".json"),
+    (A.read_reference_json, ".ref.json"),
+    (lambda p: A.read_timing([p]), ".json"),
+]
 
 
 @SETTINGS
@@ -58,8 +64,11 @@ def test_any_bytes(content):
 
 
 # ------------------------------------------------------------------ near-valid RTTM
-field = st.one_of(st.text(alphabet="0123456789.-+eEinfa", min_size=1, max_size=8),
-                  st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(min_size=1, max_size=6))
+field = st.one_of(
+    st.text(alphabet="0123456789.-+eEinfa", min_size=1, max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(min_size=1, max_size=6),
+)
 
 
 @SETTINGS
@@ -72,8 +81,10 @@ def test_rttm_lines(rows):
 
 
 # ------------------------------------------------------------------ near-valid TextGrid
-number = st.one_of(st.floats(-10, 1e4, allow_nan=False).map(lambda x: f"{x:g}"),
-                   st.sampled_from(["nan", "inf", "-1", "", "x", "1e999"]))
+number = st.one_of(
+    st.floats(-10, 1e4, allow_nan=False).map(lambda x: f"{x:g}"),
+    st.sampled_from(["nan", "inf", "-1", "", "x", "1e999"]),
+)
 label = st.text(max_size=12).map(lambda s: s.replace('"', '""'))
 
 
@@ -84,10 +95,14 @@ def textgrid(draw):
         ivs = []
         for _ in range(draw(st.integers(0, 5))):
             ivs.append(f'intervals [1]:\n xmin = {draw(number)}\n xmax = {draw(number)}\n text = "{draw(label)}"')
-        tiers.append(f'item [{t + 1}]:\n class = "IntervalTier"\n name = "{draw(label)}"\n xmin = 0\n'
-                     f' xmax = {draw(number)}\n intervals: size = {len(ivs)}\n' + "\n".join(ivs))
-    body = ('File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\n'
-            f'xmax = {draw(number)}\ntiers? <exists>\nsize = {len(tiers)}\nitem []:\n' + "\n".join(tiers))
+        tiers.append(
+            f'item [{t + 1}]:\n class = "IntervalTier"\n name = "{draw(label)}"\n xmin = 0\n'
+            f" xmax = {draw(number)}\n intervals: size = {len(ivs)}\n" + "\n".join(ivs)
+        )
+    body = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\n'
+        f"xmax = {draw(number)}\ntiers? <exists>\nsize = {len(tiers)}\nitem []:\n" + "\n".join(tiers)
+    )
     cut = draw(st.integers(0, len(body)))
     return body[:cut] if draw(st.booleans()) else body
 
@@ -105,9 +120,13 @@ def eaf(draw):
     anns = "".join(
         f'<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a{i}" TIME_SLOT_REF1="ts{draw(st.integers(0, 5))}" '
         f'TIME_SLOT_REF2="ts{draw(st.integers(0, 5))}"><ANNOTATION_VALUE>{draw(label)}</ANNOTATION_VALUE>'
-        f'</ALIGNABLE_ANNOTATION></ANNOTATION>' for i in range(draw(st.integers(0, 3))))
-    body = (f'<?xml version="1.0"?><ANNOTATION_DOCUMENT><TIME_ORDER>{slots}</TIME_ORDER>'
-            f'<TIER TIER_ID="{draw(label)}">{anns}</TIER></ANNOTATION_DOCUMENT>')
+        f"</ALIGNABLE_ANNOTATION></ANNOTATION>"
+        for i in range(draw(st.integers(0, 3)))
+    )
+    body = (
+        f'<?xml version="1.0"?><ANNOTATION_DOCUMENT><TIME_ORDER>{slots}</TIME_ORDER>'
+        f'<TIER TIER_ID="{draw(label)}">{anns}</TIER></ANNOTATION_DOCUMENT>'
+    )
     cut = draw(st.integers(0, len(body)))
     return body[:cut] if draw(st.booleans()) else body
 
@@ -122,17 +141,26 @@ def test_elan_files(text):
 json_value = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @st.composite
 def result_like(draw):
-    seg = st.fixed_dictionaries({"speaker": json_value | st.text(max_size=4), "start": json_value | st.floats(-5, 100),
-                                 "end": json_value | st.floats(-5, 100)})
-    doc = {"schema": draw(st.sampled_from(["attunement.result/1", "attunement.result/2", None, 3])),
-           "recording": draw(st.one_of(json_value, st.fixed_dictionaries({"duration_s": json_value}))),
-           "segments": draw(st.one_of(json_value, st.lists(seg, max_size=4))),
-           "speakers": draw(json_value), "words": draw(json_value)}
+    seg = st.fixed_dictionaries(
+        {
+            "speaker": json_value | st.text(max_size=4),
+            "start": json_value | st.floats(-5, 100),
+            "end": json_value | st.floats(-5, 100),
+        }
+    )
+    doc = {
+        "schema": draw(st.sampled_from(["attunement.result/1", "attunement.result/2", None, 3])),
+        "recording": draw(st.one_of(json_value, st.fixed_dictionaries({"duration_s": json_value}))),
+        "segments": draw(st.one_of(json_value, st.lists(seg, max_size=4))),
+        "speakers": draw(json_value),
+        "words": draw(json_value),
+    }
     return {k: v for k, v in doc.items() if draw(st.booleans())}
 
 
@@ -144,9 +172,14 @@ def test_result_json(doc):
 
 @st.composite
 def reference_like(draw):
-    utt = st.fixed_dictionaries({"role": json_value | st.sampled_from(["doctor", "patient"]),
-                                 "start": json_value | st.floats(-5, 100), "end": json_value | st.floats(-5, 100),
-                                 "text": json_value})
+    utt = st.fixed_dictionaries(
+        {
+            "role": json_value | st.sampled_from(["doctor", "patient"]),
+            "start": json_value | st.floats(-5, 100),
+            "end": json_value | st.floats(-5, 100),
+            "text": json_value,
+        }
+    )
     doc = {"utterances": draw(st.one_of(json_value, st.lists(utt, max_size=4))), "duration": draw(json_value)}
     return {k: v for k, v in doc.items() if draw(st.booleans())}
 

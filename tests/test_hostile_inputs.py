@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import ROOT, SAMPLE
 
 TIME_LIMIT_S = 240
@@ -25,9 +24,15 @@ TIME_LIMIT_S = 240
 
 def wav_header(rate: int, channels: int = 1, bits: int = 16, data_bytes: int = 0, fmt: int = 1) -> bytes:
     block = channels * bits // 8
-    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE" + b"fmt " +
-            struct.pack("<IHHIIHH", 16, fmt, channels, rate, rate * block, block, bits) +
-            b"data" + struct.pack("<I", data_bytes))
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, fmt, channels, rate, rate * block, block, bits)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
 
 
 def speech(seconds: float = 6.0) -> np.ndarray:
@@ -72,8 +77,15 @@ def make_corpus(d: Path) -> dict[str, tuple[Path, str]]:
     cases["a-folder.wav"] = (d / "a-folder.wav", "error")
     put("notes.wav", b"Patient notes: this is text, not audio.\n" * 50, "error")
     put("random.m4a", os.urandom(20000), "error")
-    for name in ["x" * 240 + ".wav", 'clinic "A" \'b\'.wav', "line\nbreak.wav", "consulta\u00e7\u00e3o-\u8bca\u5ba4.wav",
-                 "..wav", "-starts-with-dash.wav", "$(touch pwned).wav"]:
+    for name in [
+        "x" * 240 + ".wav",
+        "clinic \"A\" 'b'.wav",
+        "line\nbreak.wav",
+        "consulta\u00e7\u00e3o-\u8bca\u5ba4.wav",
+        "..wav",
+        "-starts-with-dash.wav",
+        "$(touch pwned).wav",
+    ]:
         p = d / name
         sf.write(p, x, 16000, format="WAV")
         cases[name] = (p, "ok")
@@ -93,13 +105,23 @@ def snapshot(root: Path) -> set[Path]:
 
 
 def run_cli(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=TIME_LIMIT_S)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=TIME_LIMIT_S
+    )
 
 
 # the cases that decode fail before any model is loaded: quick, one process each
-ERROR_CASES = ["header-only.wav", "wrong-magic.wav", "garbage-after-header.flac", "zero-hz.wav", "one-mhz.wav",
-               "empty.wav", "a-folder.wav", "notes.wav", "random.m4a"]
+ERROR_CASES = [
+    "header-only.wav",
+    "wrong-magic.wav",
+    "garbage-after-header.flac",
+    "zero-hz.wav",
+    "one-mhz.wav",
+    "empty.wav",
+    "a-folder.wav",
+    "notes.wav",
+    "random.m4a",
+]
 
 
 @pytest.mark.parametrize("name", ERROR_CASES)
@@ -118,9 +140,20 @@ def test_broken_input_is_one_line_and_writes_nothing(corpus, name):
     assert snapshot(d) == before  # nothing written anywhere, not even the output folder
 
 
-OK_CASES = ["truncated.wav", "truncated.flac", "truncated.mp3", "eight-channels.wav", "nan-inf.wav",
-            "x" * 240 + ".wav", 'clinic "A" \'b\'.wav', "line\nbreak.wav", "consulta\u00e7\u00e3o-\u8bca\u5ba4.wav",
-            "..wav", "-starts-with-dash.wav", "$(touch pwned).wav"]
+OK_CASES = [
+    "truncated.wav",
+    "truncated.flac",
+    "truncated.mp3",
+    "eight-channels.wav",
+    "nan-inf.wav",
+    "x" * 240 + ".wav",
+    "clinic \"A\" 'b'.wav",
+    "line\nbreak.wav",
+    "consulta\u00e7\u00e3o-\u8bca\u5ba4.wav",
+    "..wav",
+    "-starts-with-dash.wav",
+    "$(touch pwned).wav",
+]
 
 
 @pytest.mark.models
@@ -130,8 +163,19 @@ def test_odd_but_readable_inputs_give_results_inside_the_output_folder(corpus):
     d, cases = corpus
     out = d / "batch-out"
     before = snapshot(d)
-    r = run_cli(["batch", *[str(cases[n][0]) for n in OK_CASES], "-o", str(out), "--workers", "1", "--no-voices",
-                 "-q", "--no-audio"])
+    r = run_cli(
+        [
+            "batch",
+            *[str(cases[n][0]) for n in OK_CASES],
+            "-o",
+            str(out),
+            "--workers",
+            "1",
+            "--no-voices",
+            "-q",
+            "--no-audio",
+        ]
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"{len(OK_CASES)} done, 0 skipped" in r.stdout
     new = snapshot(d) - before

@@ -22,8 +22,7 @@ from pipeline.textnorm import normalize
 
 pytestmark = pytest.mark.models
 
-OUTPUT_FILES = {"result.json", "report.html", "transcript.txt", "transcript.vtt", "transcript.srt",
-                "diarization.rttm"}
+OUTPUT_FILES = {"result.json", "report.html", "transcript.txt", "transcript.vtt", "transcript.srt", "diarization.rttm"}
 
 
 def test_no_network_connection_was_attempted(sample_run):
@@ -71,8 +70,9 @@ def test_diarization_error_rate(sample_run, sample_ref):
     hyp = Annotation()
     for s in sample_run["result"].segments:
         hyp[Segment(s.start, s.end)] = s.speaker
-    der = DiarizationErrorRate(collar=0.25)(reference_annotation(sample_ref), hyp,
-                                            uem=Segment(0, sample_ref["duration_s"]))
+    der = DiarizationErrorRate(collar=0.25)(
+        reference_annotation(sample_ref), hyp, uem=Segment(0, sample_ref["duration_s"])
+    )
     assert der <= 0.10, f"DER {der:.3f}"
 
 
@@ -91,15 +91,17 @@ def test_both_roles_right(sample_run, sample_ref):
         for s in result.segments:
             if s.speaker == speaker.id:
                 mine[Segment(s.start, s.end)] = "x"
-        overlap = {role: ref.label_timeline(role).crop(mine.get_timeline().support()).duration()
-                   for role in ("clinician", "patient")}
+        overlap = {
+            role: ref.label_timeline(role).crop(mine.get_timeline().support()).duration()
+            for role in ("clinician", "patient")
+        }
         assert speaker.role == max(overlap, key=overlap.get), (speaker, overlap)
 
 
 def test_transcript_reads_as_a_consultation(sample_run):
     lines = (sample_run["out"] / "transcript.txt").read_text().splitlines()
     assert lines[0].startswith("[00:00] Clinician: Good morning")
-    assert any(l.startswith("[00:04] Patient:") for l in lines)
+    assert any(line.startswith("[00:04] Patient:") for line in lines)
     assert (sample_run["out"] / "diarization.rttm").read_text().startswith("SPEAKER consultation 1 ")
 
 
@@ -110,15 +112,17 @@ def test_no_speech_is_said_plainly(tmp_path, sample_run):
     r = CliRunner().invoke(main, ["analyze", str(p), "-o", str(tmp_path / "o"), "--quiet"])
     assert r.exit_code == 5
     assert r.stderr.strip().splitlines() == [
-        f"attune: error: {p}: no speech found (outputs written to {tmp_path / 'o'}, with no speakers or metrics)"]
+        f"attune: error: {p}: no speech found (outputs written to {tmp_path / 'o'}, with no speakers or metrics)"
+    ]
     res = Result.load(tmp_path / "o" / "result.json")
     assert res.speakers == [] and res.words == [] and res.turns == []
     assert any("no speech" in n for n in res.notes)
 
 
 def test_unknown_clinician_label(clip_dir, tmp_path, sample_run):
-    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                                  "--clinician", "SPEAKER_07", "--quiet"])
+    r = CliRunner().invoke(
+        main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--clinician", "SPEAKER_07", "--quiet"]
+    )
     assert r.exit_code == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "--clinician SPEAKER_07: no such speaker (speakers found: SPEAKER_00" in lines[0]
@@ -148,14 +152,27 @@ def test_whisper_base_from_split_wheels(clip_dir, tmp_path, monkeypatch, sample_
     assert engine.info().name.startswith("whisper-base")
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda d: d / "missing", "no such file or folder"),
-    (lambda d: (d / "empty").mkdir() or d / "empty", "the folder has no config.yaml"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda d: d / "missing", "no such file or folder"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "the folder has no config.yaml"),
+    ],
+)
 def test_bad_diarization_pipeline(clip_dir, tmp_path, sample_run, make, message):
     target = make(tmp_path)
-    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                                  "--diarization-pipeline", str(target), "--quiet"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(clip_dir / "clip.wav"),
+            "-o",
+            str(tmp_path / "o"),
+            "--diarization-pipeline",
+            str(target),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 3, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines

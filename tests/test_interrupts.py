@@ -12,16 +12,22 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import ROOT, SAMPLE, sample_parts, wait_for_rows
+
 from pipeline.store import Store
 
 pytestmark = pytest.mark.models
 
 
 def start(args, env=None):
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def stop_and_time(proc, sig) -> tuple[float, str]:
@@ -77,8 +83,26 @@ def test_interrupted_batch_stops_cleanly_and_resumes(tmp_path):
         done_before = len(store.frame())
     assert 1 <= done_before < 4
 
-    r = subprocess.run([sys.executable, "-m", "pipeline.cli", "batch", str(src), "-o", str(out), "--workers", "1",
-                        "--no-voices", "-q", "--no-audio"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "--workers",
+            "1",
+            "--no-voices",
+            "-q",
+            "--no-audio",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"{4 - done_before} done, {done_before} skipped" in r.stdout
     with Store(db) as store:

@@ -35,9 +35,14 @@ def test_names_are_derived_from_the_registry():
     assert WORD_METRICS == [m.name for g in registry.GROUPS if g.kind == "words" for m in g.metrics]
     assert [g.name for g in registry.GROUPS] == ["talk", "turns", "listener", "latency", "pauses", "opening", "words"]
     assert cohort.DEFAULT_METRICS == (
-        "clinician_talk_share", "opening_statement_s", "clinician_interruptions_per_10min",
-        "listening_pauses_per_10min", "clinician_response_latency_median_s", "patient_longest_turn_s",
-        "clinician_open_question_share", "clinician_empathy_per_10min",
+        "clinician_talk_share",
+        "opening_statement_s",
+        "clinician_interruptions_per_10min",
+        "listening_pauses_per_10min",
+        "clinician_response_latency_median_s",
+        "patient_longest_turn_s",
+        "clinician_open_question_share",
+        "clinician_empathy_per_10min",
     )
     assert cohort.PER_10MIN["clinician_empathy_per_10min"] == "clinician_empathy_statements"
     assert set(cohort.PER_10MIN.values()) <= set(METRIC_NAMES)
@@ -48,8 +53,12 @@ def test_every_group_computes_exactly_its_metrics():
     from pipeline.metrics.context import Timeline
 
     segs = [Segment("C", 0, 2), Segment("P", 2.2, 9), Segment("C", 8.5, 12), Segment("P", 12.5, 13)]
-    words = [Word("How", 0.1, 0.3, speaker="C"), Word("are", 0.3, 0.5, speaker="C"),
-             Word("you?", 0.5, 0.9, speaker="C"), Word("Fine.", 2.3, 2.8, speaker="P")]
+    words = [
+        Word("How", 0.1, 0.3, speaker="C"),
+        Word("are", 0.3, 0.5, speaker="C"),
+        Word("you?", 0.5, 0.9, speaker="C"),
+        Word("Fine.", 2.3, 2.8, speaker="P"),
+    ]
     tl = Timeline(segs, "C", 14.0, words)
     for group in registry.GROUPS:
         got = set(group.compute(tl).values)

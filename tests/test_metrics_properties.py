@@ -6,8 +6,16 @@ from hypothesis import strategies as st
 from pipeline.metrics import compute
 from pipeline.result import Segment
 
-SYMMETRIC = ["talk_s", "turns", "longest_turn_s", "mean_turn_s", "backchannels", "interruptions",
-             "interruptions_successful", "response_latency_median_s"]
+SYMMETRIC = [
+    "talk_s",
+    "turns",
+    "longest_turn_s",
+    "mean_turn_s",
+    "backchannels",
+    "interruptions",
+    "interruptions_successful",
+    "response_latency_median_s",
+]
 
 # times on the 10 ms grid (integers of centiseconds), so no rounding can blur a threshold
 region = st.tuples(st.integers(0, 6000), st.integers(1, 800))
@@ -17,8 +25,7 @@ region = st.tuples(st.integers(0, 6000), st.integers(1, 800))
 def two_party(draw):
     a = draw(st.lists(region, min_size=1, max_size=12))
     b = draw(st.lists(region, min_size=1, max_size=12))
-    segs = [Segment("A", s / 100, (s + d) / 100) for s, d in a] + \
-           [Segment("B", s / 100, (s + d) / 100) for s, d in b]
+    segs = [Segment("A", s / 100, (s + d) / 100) for s, d in a] + [Segment("B", s / 100, (s + d) / 100) for s, d in b]
     return segs
 
 
@@ -54,8 +61,10 @@ def test_renaming_speakers_changes_nothing(segs):
         if k not in ("speakers", "clinician", "patient", "events"):
             assert a[k] == r[k], k
     if "events" in a:
-        strip = lambda ev: {k: [{f: v for f, v in e.items() if f != "speaker"} for e in vals]
-                            if isinstance(vals, list) else vals for k, vals in ev.items()}
+        strip = lambda ev: {  # noqa: E731
+            k: [{f: v for f, v in e.items() if f != "speaker"} for e in vals] if isinstance(vals, list) else vals
+            for k, vals in ev.items()
+        }
         assert strip(a["events"]) == strip(r["events"])
 
 
@@ -68,8 +77,11 @@ def test_splitting_a_region_at_a_short_pause_changes_nothing(segs, gap, data):
     if end - start < gap + 2:
         return
     cut = data.draw(st.integers(start + 1, end - gap - 1))
-    split = segs[:i] + [Segment(s.speaker, start / 100, cut / 100),
-                        Segment(s.speaker, (cut + gap) / 100, end / 100)] + segs[i + 1:]
+    split = (
+        segs[:i]
+        + [Segment(s.speaker, start / 100, cut / 100), Segment(s.speaker, (cut + gap) / 100, end / 100)]
+        + segs[i + 1 :]
+    )
     assert compute(split, "A", duration=70) == compute(segs, "A", duration=70)
 
 

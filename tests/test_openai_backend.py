@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLE, sample_clip
+
 from pipeline.asr import convert
 from pipeline.asr.openai_whisper import speech_clips
 from pipeline.cli import main
@@ -22,8 +22,13 @@ from pipeline.errors import ModelError
 
 def write_ct2(path: Path, variables: dict, aliases=(), spec="WhisperSpec", version=6) -> None:
     """A model.bin exactly as ctranslate2's model_spec._serialize writes one."""
-    type_ids = {np.dtype(np.float32): 0, np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3,
-                np.dtype(np.float16): 4}
+    type_ids = {
+        np.dtype(np.float32): 0,
+        np.dtype(np.int8): 1,
+        np.dtype(np.int16): 2,
+        np.dtype(np.int32): 3,
+        np.dtype(np.float16): 4,
+    }
 
     def string(s: str) -> bytes:
         return struct.pack("H", len(s) + 1) + s.encode() + b"\0"
@@ -44,25 +49,35 @@ def test_read_ct2_types_aliases_and_dequantization(tmp_path):
     scale = (127.0 / np.abs(w).max(axis=1)).astype(np.float32)  # CTranslate2's int8 rule
     q = np.rint(w * scale[:, None]).astype(np.int8)
     w16 = np.array([1.5, -2.0, 3.25], dtype=np.float32)
-    s16 = np.float32(2 ** 10 / np.abs(w16).max())  # and its int16 rule
-    write_ct2(tmp_path / "model.bin", {
-        "a/weight": q, "a/weight_scale": scale, "b/weight": np.rint(w16 * s16).astype(np.int16),
-        "b/weight_scale": np.array(s16), "c/bias": np.array([1, 2], dtype=np.float16),
-        "n": np.array(6, dtype=np.int16),
-    }, aliases=[("d/weight", "a/weight")])
+    s16 = np.float32(2**10 / np.abs(w16).max())  # and its int16 rule
+    write_ct2(
+        tmp_path / "model.bin",
+        {
+            "a/weight": q,
+            "a/weight_scale": scale,
+            "b/weight": np.rint(w16 * s16).astype(np.int16),
+            "b/weight_scale": np.array(s16),
+            "c/bias": np.array([1, 2], dtype=np.float16),
+            "n": np.array(6, dtype=np.int16),
+        },
+        aliases=[("d/weight", "a/weight")],
+    )
     spec, v = convert.read_ct2(tmp_path / "model.bin")
     assert spec == "WhisperSpec"
     assert v["c/bias"].dtype == np.float16 and list(v["c/bias"]) == [1, 2]
     assert int(v["n"]) == 6 and v["d/weight"] is v["a/weight"]
     np.testing.assert_allclose(convert._weights(v, "a"), w, atol=1 / 127)
-    np.testing.assert_allclose(convert._weights(v, "b"), w16, atol=np.abs(w16).max() / 2 ** 11 + 1e-7)  # half a step
+    np.testing.assert_allclose(convert._weights(v, "b"), w16, atol=np.abs(w16).max() / 2**11 + 1e-7)  # half a step
     assert convert._weights(v, "a").dtype == np.float32
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda p: write_ct2(p, {"x": np.zeros(2, np.float32)}, version=5), "format version 5, expected 6"),
-    (lambda p: p.write_bytes(p.read_bytes()[:-7]), "truncated CTranslate2 model file"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda p: write_ct2(p, {"x": np.zeros(2, np.float32)}, version=5), "format version 5, expected 6"),
+        (lambda p: p.write_bytes(p.read_bytes()[:-7]), "truncated CTranslate2 model file"),
+    ],
+)
 def test_read_ct2_bad_files(tmp_path, mutate, message):
     p = tmp_path / "model.bin"
     write_ct2(p, {"x": np.zeros(4, np.float32)})
@@ -103,7 +118,7 @@ def test_speech_clips():
     x = np.zeros(16000 * 10, dtype=np.float32)
     x[16000:32000] = 0.1  # 1-2 s
     x[40000:48000] = 0.1  # 2.5-3 s: bridged (gap < 2 s)
-    x[16000 * 7:16000 * 8] = 0.1  # 7-8 s
+    x[16000 * 7 : 16000 * 8] = 0.1  # 7-8 s
     assert speech_clips(x) == [1.0, 3.0, 7.0, 8.0]
     assert speech_clips(np.zeros(16000, dtype=np.float32)) == []
 
@@ -112,11 +127,23 @@ def test_backend_without_the_extra_says_how_to_install(clip_dir, tmp_path, monke
     import sys
 
     monkeypatch.setitem(sys.modules, "whisper", None)  # as if openai-whisper were not installed
-    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                                  "--asr-backend", "openai-whisper", "--no-voices"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(clip_dir / "clip.wav"),
+            "-o",
+            str(tmp_path / "o"),
+            "--asr-backend",
+            "openai-whisper",
+            "--no-voices",
+        ],
+    )
     assert r.exit_code != 0
-    assert r.stderr.strip() == ("attune: error: --asr-backend openai-whisper needs the openai-whisper package: "
-                                "pip install 'attunement[openai]' (or: pip install openai-whisper)")
+    assert r.stderr.strip() == (
+        "attune: error: --asr-backend openai-whisper needs the openai-whisper package: "
+        "pip install 'attunement[openai]' (or: pip install openai-whisper)"
+    )
     assert not (tmp_path / "o" / "result.json").exists()
 
 
@@ -208,8 +235,10 @@ def test_unknown_name_offline_is_one_line(tmp_path, monkeypatch):
 def test_analyze_with_openai_whisper_offline(tmp_path, no_network):
     clip = sample_clip(tmp_path / "first20s.wav", 0, 20)
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["analyze", str(clip), "-o", str(out), "--asr-backend", "openai-whisper",
-                                  "--no-voices", "--no-audio", "-q"])
+    r = CliRunner().invoke(
+        main,
+        ["analyze", str(clip), "-o", str(out), "--asr-backend", "openai-whisper", "--no-voices", "--no-audio", "-q"],
+    )
     assert r.exit_code == 0, r.stderr
     result = json.loads((out / "result.json").read_text())
     asr = [m for m in result["models"] if m["stage"] == "asr"][0]
@@ -218,4 +247,3 @@ def test_analyze_with_openai_whisper_offline(tmp_path, no_network):
     text = " ".join(w["text"] for w in result["words"])
     assert text.startswith("Good morning") and len(result["words"]) > 30
     assert no_network == []
-

@@ -21,22 +21,42 @@ from pipeline.result import SCHEMA, ModelInfo, Recording, Result, Segment, Speak
 @pytest.fixture
 def result():
     return Result(
-        recording=Recording(path="/x/visit one.wav", duration_s=75.5, sample_rate=44100,
-                            channels=2, sha256="ab" * 32, codec="pcm_s16le", container="wav"),
+        recording=Recording(
+            path="/x/visit one.wav",
+            duration_s=75.5,
+            sample_rate=44100,
+            channels=2,
+            sha256="ab" * 32,
+            codec="pcm_s16le",
+            container="wav",
+        ),
         models=[ModelInfo("asr", "whisper-tiny.en", "faster-whisper 1.2.1", "pkg")],
-        speakers=[Speaker("SPEAKER_01", "clinician", 3.0, 3, 1), Speaker("SPEAKER_00", "patient", 4.5, 2, 0),
-                  Speaker("SPEAKER_02", "other", 1.0, 1, 0)],
-        segments=[Segment("SPEAKER_01", 0.5, 3.5), Segment("SPEAKER_00", 3.25, 7.75),
-                  Segment("SPEAKER_02", 70.0, 71.0)],
+        speakers=[
+            Speaker("SPEAKER_01", "clinician", 3.0, 3, 1),
+            Speaker("SPEAKER_00", "patient", 4.5, 2, 0),
+            Speaker("SPEAKER_02", "other", 1.0, 1, 0),
+        ],
+        segments=[
+            Segment("SPEAKER_01", 0.5, 3.5),
+            Segment("SPEAKER_00", 3.25, 7.75),
+            Segment("SPEAKER_02", 70.0, 71.0),
+        ],
         exclusive_segments=[Segment("SPEAKER_01", 0.5, 3.5), Segment("SPEAKER_00", 3.5, 7.75)],
-        words=[Word("How", 0.5, 0.9, 0.9, "SPEAKER_01"), Word("are", 0.9, 1.1, 0.9, "SPEAKER_01"),
-               Word("you?", 1.1, 1.5, 0.9, "SPEAKER_01"), Word("Fine", 3.5, 4.0, 0.8, "SPEAKER_00"),
-               Word("thanks.", 4.0, 4.6, 0.8, "SPEAKER_00"), Word("<b>Hi</b>", 70.0, 70.5, 0.5, "SPEAKER_02")],
-        turns=[Turn("SPEAKER_01", "clinician", 0.5, 3.5, "How are you?"),
-               Turn("SPEAKER_00", "patient", 3.5, 7.75, "Fine thanks."),
-               Turn("SPEAKER_01", "clinician", 8.0, 9.0, ""),
-               Turn("SPEAKER_02", "other", 70.0, 71.0, "<b>Hi</b> --> x"),
-               Turn("", "unknown", 3725.2, 3726.0, "lost")],
+        words=[
+            Word("How", 0.5, 0.9, 0.9, "SPEAKER_01"),
+            Word("are", 0.9, 1.1, 0.9, "SPEAKER_01"),
+            Word("you?", 1.1, 1.5, 0.9, "SPEAKER_01"),
+            Word("Fine", 3.5, 4.0, 0.8, "SPEAKER_00"),
+            Word("thanks.", 4.0, 4.6, 0.8, "SPEAKER_00"),
+            Word("<b>Hi</b>", 70.0, 70.5, 0.5, "SPEAKER_02"),
+        ],
+        turns=[
+            Turn("SPEAKER_01", "clinician", 0.5, 3.5, "How are you?"),
+            Turn("SPEAKER_00", "patient", 3.5, 7.75, "Fine thanks."),
+            Turn("SPEAKER_01", "clinician", 8.0, 9.0, ""),
+            Turn("SPEAKER_02", "other", 70.0, 71.0, "<b>Hi</b> --> x"),
+            Turn("", "unknown", 3725.2, 3726.0, "lost"),
+        ],
     )
 
 
@@ -88,8 +108,7 @@ def test_rttm_uri_has_no_spaces(result):
 def test_result_round_trip(result, tmp_path):
     d = result.to_dict()
     assert list(d)[0] == "schema" and d["schema"] == SCHEMA
-    for key in ("recording", "models", "parameters", "speakers", "segments", "words", "turns",
-                "metrics", "timings"):
+    for key in ("recording", "models", "parameters", "speakers", "segments", "words", "turns", "metrics", "timings"):
         assert key in d
     assert Result.from_dict(json.loads(result.to_json())) == result
     p = tmp_path / "r.json"
@@ -99,10 +118,12 @@ def test_result_round_trip(result, tmp_path):
 
 @pytest.mark.parametrize(
     "content,match",
-    [("{not json", "cannot read result.json"),
-     ('{"schema": "other/1"}', "not an attunement result"),
-     ('[1, 2]', "not an attunement result"),
-     ('{"schema": "attunement.result/1"}', "malformed result.json")],
+    [
+        ("{not json", "cannot read result.json"),
+        ('{"schema": "other/1"}', "not an attunement result"),
+        ("[1, 2]", "not an attunement result"),
+        ('{"schema": "attunement.result/1"}', "malformed result.json"),
+    ],
 )
 def test_result_load_errors(tmp_path, content, match):
     p = tmp_path / "bad.json"
@@ -120,7 +141,8 @@ def test_write_outputs_all_files(result, tmp_path):
     out = tmp_path / "a" / "b.attune"
     written = write_outputs(result, out)
     assert sorted(p.name for p in written) == sorted(
-        ["result.json", "transcript.txt", "transcript.vtt", "transcript.srt", "diarization.rttm"])
+        ["result.json", "transcript.txt", "transcript.vtt", "transcript.srt", "diarization.rttm"]
+    )
     assert Result.load(out / "result.json") == result
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, sample_clip
 
 GUARD = Path(__file__).resolve().parent / "netguard"
@@ -42,8 +41,9 @@ def guarded(args: list[str], log: Path, timeout: int = 420, extra_env=None) -> s
     machine and the private temporary folder is gone."""
     tmp = log.parent / f"tmp-{log.stem}"
     tmp.mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GUARD), str(ROOT)]), ATTUNE_NETGUARD_LOG=str(log),
-               TMPDIR=str(tmp))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(GUARD), str(ROOT)]), ATTUNE_NETGUARD_LOG=str(log), TMPDIR=str(tmp)
+    )
     env.update(extra_env or {})
     cmd = [sys.executable, "-m", "pipeline.cli", *args]
     trace = log.with_suffix(".strace")
@@ -59,8 +59,10 @@ def guarded(args: list[str], log: Path, timeout: int = 420, extra_env=None) -> s
 def test_the_guard_itself_catches_a_connection(tmp_path):
     log = tmp_path / "net.log"
     env = dict(os.environ, PYTHONPATH=str(GUARD), ATTUNE_NETGUARD_LOG=str(log))
-    code = ("import urllib.request\ntry:\n    urllib.request.urlopen('http://203.0.113.7/', timeout=2)\n"
-            "except OSError as e:\n    print('blocked', e)\n")
+    code = (
+        "import urllib.request\ntry:\n    urllib.request.urlopen('http://203.0.113.7/', timeout=2)\n"
+        "except OSError as e:\n    print('blocked', e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "blocked" in out.stdout
     assert "203.0.113.7" in log.read_text()
@@ -108,11 +110,13 @@ def test_strace_parsing():
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".strace", delete=False) as fh:
-        fh.write('12 connect(3, {sa_family=AF_INET, sin_port=htons(8786), sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
-                 '12 connect(4, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("93.184.216.34")}, 16) = -1\n'
-                 '13 sendto(5, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(53), sin6_flowinfo=htonl(0), '
-                 'inet_pton(AF_INET6, "2001:db8::1", &sin6_addr), sin6_scope_id=0}, 28) = 1\n'
-                 '14 connect(6, {sa_family=AF_UNIX, sun_path="/run/x"}, 110) = 0\n')
+        fh.write(
+            '12 connect(3, {sa_family=AF_INET, sin_port=htons(8786), sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
+            '12 connect(4, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("93.184.216.34")}, 16) = -1\n'
+            '13 sendto(5, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(53), sin6_flowinfo=htonl(0), '
+            'inet_pton(AF_INET6, "2001:db8::1", &sin6_addr), sin6_scope_id=0}, 28) = 1\n'
+            '14 connect(6, {sa_family=AF_UNIX, sun_path="/run/x"}, 110) = 0\n'
+        )
     bad = outside_connections(Path(fh.name))
     os.unlink(fh.name)
     assert len(bad) == 2 and "93.184.216.34" in bad[0] and "2001:db8::1" in bad[1]

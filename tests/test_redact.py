@@ -13,6 +13,7 @@ from click.testing import CliRunner
 pytest.importorskip("presidio_analyzer")
 
 from conftest import sample_clip  # noqa: E402
+
 from pipeline.cli import main  # noqa: E402
 from pipeline.metrics import compute_for_result  # noqa: E402
 from pipeline.redact import find, redact_result, redact_words  # noqa: E402
@@ -28,18 +29,24 @@ def redacted(text: str) -> str:
     return " ".join(w.text for w in out)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("My name is Alex Johnson.", "My name is [NAME] [NAME]."),
-    ("It's Liam Davies, I'm here for my appointment.", "It's [NAME] [NAME], I'm here for my appointment."),
-    ("Good morning, I'm Dr. Morgan, what brings you in today?", "Good morning, I'm Dr. [NAME], what brings you in today?"),
-    ("I was born on the 12th of March 1985.", "I was born on [DATE] [DATE] [DATE] [DATE] [DATE]."),
-    ("My date of birth is 12/03/1985.", "My date of birth is [DATE]."),
-    ("You can call me on 07700 900123.", "You can call me on [PHONE] [PHONE]."),
-    ("Please email me at alex.j@example.co.uk, thanks.", "Please email me at [EMAIL], thanks."),
-    ("My NHS number is 943 476 5919.", "My NHS number is [ID] [ID] [ID]."),
-    ("I live at 14 Elm Road, near the park.", "I live at [ADDRESS] [ADDRESS] [ADDRESS], near the park."),
-    ("The postcode is LS6 2AB.", "The postcode is [ADDRESS] [ADDRESS]."),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("My name is Alex Johnson.", "My name is [NAME] [NAME]."),
+        ("It's Liam Davies, I'm here for my appointment.", "It's [NAME] [NAME], I'm here for my appointment."),
+        (
+            "Good morning, I'm Dr. Morgan, what brings you in today?",
+            "Good morning, I'm Dr. [NAME], what brings you in today?",
+        ),
+        ("I was born on the 12th of March 1985.", "I was born on [DATE] [DATE] [DATE] [DATE] [DATE]."),
+        ("My date of birth is 12/03/1985.", "My date of birth is [DATE]."),
+        ("You can call me on 07700 900123.", "You can call me on [PHONE] [PHONE]."),
+        ("Please email me at alex.j@example.co.uk, thanks.", "Please email me at [EMAIL], thanks."),
+        ("My NHS number is 943 476 5919.", "My NHS number is [ID] [ID] [ID]."),
+        ("I live at 14 Elm Road, near the park.", "I live at [ADDRESS] [ADDRESS] [ADDRESS], near the park."),
+        ("The postcode is LS6 2AB.", "The postcode is [ADDRESS] [ADDRESS]."),
+    ],
+)
 def test_each_kind_of_identifier(text, expected):
     assert redacted(text) == expected
 
@@ -50,12 +57,15 @@ def test_a_known_false_positive_is_still_safe():
     assert "alex.j" not in out and "[EMAIL]" in out
 
 
-@pytest.mark.parametrize("text", [
-    "I've had headaches for about three weeks now, and Paracetamol didn't help.",
-    "Take 400 mg of ibuprofen three times a day for 5 days.",
-    "Any chest pain, shortness of breath or fevers since yesterday?",
-    "How are you feeling today? That sounds really difficult.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've had headaches for about three weeks now, and Paracetamol didn't help.",
+        "Take 400 mg of ibuprofen three times a day for 5 days.",
+        "Any chest pain, shortness of breath or fevers since yesterday?",
+        "How are you feeling today? That sounds really difficult.",
+    ],
+)
 def test_clinical_talk_is_left_alone(text):
     assert redacted(text) == text
 

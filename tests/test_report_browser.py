@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium_page
 
 from pipeline.report.data import metric_cards
-from conftest import chromium_page
 from pipeline.report.pdf import find_browser
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -73,14 +73,14 @@ def test_clicking_a_turn_seeks_the_player(page, sample_run):
     turns = spoken_turns(sample_run["result"])
     target = turns[3]
     page.locator("#turn-3 .seek").click()
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target.start}) < 0.3",
-                           timeout=5000)
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('player').currentTime - {target.start}) < 0.3", timeout=5000
+    )
     assert page.locator("#turn-3").get_attribute("class").split()[-1] == "current"
     # a timeline mark seeks too
     first_int = sample_run["result"].metrics["events"]["interruptions"][0]["start"]
     page.locator("#timeline .mark-int").first.dispatch_event("click")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {first_int}) < 0.3",
-                           timeout=5000)
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {first_int}) < 0.3", timeout=5000)
 
 
 def test_search_filters_the_transcript(page, sample_run):
@@ -113,7 +113,8 @@ def test_no_network_request(page):
         """() => new Promise(resolve => {
              document.addEventListener('securitypolicyviolation', e => resolve('blocked:' + e.violatedDirective), {once: true});
              fetch('http://127.0.0.1:9/probe').then(() => resolve('sent'), () => {});
-           })""")
+           })"""
+    )
     assert outcome == "blocked:connect-src"
     assert not any(u.startswith("http") for u in page.requests)
 

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.metrics import compute
+from pipeline.metrics.reference import RefValue
 from pipeline.metrics.registry import all_metrics
 from pipeline.report import build_report, json_for_script, render_html
 from pipeline.report.data import (
@@ -21,7 +22,6 @@ from pipeline.report.data import (
     talk_per_minute,
     transcript,
 )
-from pipeline.metrics.reference import RefValue
 from pipeline.result import Recording, Result, Segment, Speaker, Turn, Word
 
 C, P = "SPEAKER_00", "SPEAKER_01"
@@ -30,18 +30,28 @@ C, P = "SPEAKER_00", "SPEAKER_01"
 @pytest.fixture
 def result():
     segs = [Segment(C, 0.0, 5.0), Segment(P, 4.0, 70.0), Segment(C, 30.0, 30.8), Segment(C, 71.0, 90.0)]
-    words = [Word("How", 0.2, 0.5, 1, C), Word("are", 0.5, 0.8, 1, C), Word("you?", 0.8, 1.2, 1, C),
-             Word("Well", 4.5, 5.0, 1, P), Word("<script>alert(1)</script>", 5.0, 8.0, 1, P),
-             Word("Right.", 71.0, 72.0, 1, C)]
+    words = [
+        Word("How", 0.2, 0.5, 1, C),
+        Word("are", 0.5, 0.8, 1, C),
+        Word("you?", 0.8, 1.2, 1, C),
+        Word("Well", 4.5, 5.0, 1, P),
+        Word("<script>alert(1)</script>", 5.0, 8.0, 1, P),
+        Word("Right.", 71.0, 72.0, 1, C),
+    ]
     r = Result(
         recording=Recording("/data/visit.wav", 95.0, 16000, 1, ""),
         speakers=[Speaker(C, "clinician", 24.8), Speaker(P, "patient", 66.0)],
-        segments=segs, exclusive_segments=segs, words=words,
-        turns=[Turn(C, "clinician", 0.0, 4.0, "How are you?"),
-               Turn(P, "patient", 4.0, 70.0, "Well <script>alert(1)</script>"),
-               Turn(C, "clinician", 30.0, 30.8, ""),
-               Turn(C, "clinician", 71.0, 90.0, "Right.")],
-        created="2026-11-27T08:00:00+00:00", attunement_version="0.1.0",
+        segments=segs,
+        exclusive_segments=segs,
+        words=words,
+        turns=[
+            Turn(C, "clinician", 0.0, 4.0, "How are you?"),
+            Turn(P, "patient", 4.0, 70.0, "Well <script>alert(1)</script>"),
+            Turn(C, "clinician", 30.0, 30.8, ""),
+            Turn(C, "clinician", 71.0, 90.0, "Right."),
+        ],
+        created="2026-11-27T08:00:00+00:00",
+        attunement_version="0.1.0",
     )
     r.metrics = compute(segs, C, duration=95.0, words=words, patient=P)
     return r
@@ -67,8 +77,12 @@ def test_card_titles():
 
 def test_cue_positions_share_band():
     cue = _cue(0.5, "share", (RefValue("rias", "rias", low=0.59, high=0.66),))
-    assert cue == {"marker": 50.0, "band": {"lo": 59.0, "hi": 66.0, "label": "rias"}, "ticks": [],
-                   "axis": ["0 %", "100 %"]}
+    assert cue == {
+        "marker": 50.0,
+        "band": {"lo": 59.0, "hi": 66.0, "label": "rias"},
+        "ticks": [],
+        "axis": ["0 %", "100 %"],
+    }
 
 
 def test_cue_positions_values():
@@ -101,8 +115,11 @@ def test_transcript_marks(result):
     assert [t["label"] for t in turns] == ["Clinician", "Patient", "Clinician"]
     # the patient's onset at 4.0 is inside the clinician's talk (0-5), lasts > 1 s and the
     # clinician goes on 1 s: a successful patient interruption, marked on the patient's turn
-    assert turns[1]["marks"][0] == {"kind": "interruption", "time": 4.0,
-                                    "text": "interrupts the clinician and takes the floor"}
+    assert turns[1]["marks"][0] == {
+        "kind": "interruption",
+        "time": 4.0,
+        "text": "interrupts the clinician and takes the floor",
+    }
     # the clinician's 0.8 s at 30.0 inside the patient's talk: a backchannel, shown on that turn
     assert {"kind": "backchannel", "time": 30.0, "text": "Clinician backchannel at 00:30"} in turns[1]["marks"]
 
@@ -117,9 +134,15 @@ def test_talk_per_minute(result):
 
 
 def test_latency_histogram():
-    ev = {"transfers": [{"to": "clinician", "offset_s": -0.3}, {"to": "clinician", "offset_s": 0.1},
-                        {"to": "patient", "offset_s": 0.1}, {"to": "patient", "offset_s": 2.5},
-                        {"to": "patient", "offset_s": -1.0}]}
+    ev = {
+        "transfers": [
+            {"to": "clinician", "offset_s": -0.3},
+            {"to": "clinician", "offset_s": 0.1},
+            {"to": "patient", "offset_s": 0.1},
+            {"to": "patient", "offset_s": 2.5},
+            {"to": "patient", "offset_s": -1.0},
+        ]
+    }
     bins = {b["label"]: (b["clinician"], b["patient"]) for b in latency_histogram(ev)}
     assert bins["-0.5 to -0.2"] == (1, 0)
     assert bins["0 to 0.2"] == (1, 1)
@@ -138,8 +161,10 @@ def test_prepare_header(result):
     assert d["recording"] == "visit.wav" and d["duration"] == "01:35"
     assert d["analysed"] == "2026-11-27 08:00:00 UTC"
     assert "not a verdict" in d["caveat"]
-    assert d["timeline"]["lanes"] == [{"id": C, "role": "clinician", "label": "Clinician"},
-                                      {"id": P, "role": "patient", "label": "Patient"}]
+    assert d["timeline"]["lanes"] == [
+        {"id": C, "role": "clinician", "label": "Clinician"},
+        {"id": P, "role": "patient", "label": "Patient"},
+    ]
     assert d["audio"] is None
 
 
@@ -149,8 +174,10 @@ def test_html_escapes_transcript_and_data(result):
     assert "Well &lt;script&gt;alert(1)&lt;/script&gt;" in html
     # only two script elements: the JSON data and the report's own script
     assert len(re.findall(r"<script[ >]", html)) == 2
-    assert json_for_script({"t": "</script><script>x()</script>"}) == \
-        '{"t":"\\u003c/script\\u003e\\u003cscript\\u003ex()\\u003c/script\\u003e"}'
+    assert (
+        json_for_script({"t": "</script><script>x()</script>"})
+        == '{"t":"\\u003c/script\\u003e\\u003cscript\\u003ex()\\u003c/script\\u003e"}'
+    )
 
 
 def test_csp_forbids_the_network_and_pins_the_script(result):
@@ -175,8 +202,9 @@ def test_report_command_rejects_wrong_schema(tmp_path):
     p.write_text(json.dumps({"schema": "attunement.result/0"}))
     r = CliRunner().invoke(main, ["report", str(p)])
     assert r.exit_code == 2
-    assert r.stderr.strip() == (f"attune: error: {p}: not an attunement result (schema "
-                                "'attunement.result/0', expected 'attunement.result/1')")
+    assert r.stderr.strip() == (
+        f"attune: error: {p}: not an attunement result (schema 'attunement.result/0', expected 'attunement.result/1')"
+    )
 
 
 def test_report_command_names_missing_fields(tmp_path):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from conftest import chromium_page
+
 from pipeline.report import build_report
 from pipeline.result import Result
 

@@ -21,11 +21,15 @@ from pipeline.store import SCHEMA_VERSION, Store, options_hash, parse_labels
 
 def make_result(sha="a" * 64, beam=5, share_shift=0.0):
     segs = [Segment("S0", 0.0, 2.0 + share_shift), Segment("S1", 2.5, 6.0), Segment("S0", 6.2, 8.0)]
-    r = Result(recording=Recording(f"/data/{sha[:4]}.wav", 10.0, 16000, 1, sha),
-               speakers=[Speaker("S0", "clinician", 3.8), Speaker("S1", "patient", 3.5)],
-               segments=segs, parameters={"asr_beam_size": beam, "threads": 2},
-               created="2026-11-27T09:00:00+00:00", attunement_version="0.1.0",
-               mode={"name": "diarization"})
+    r = Result(
+        recording=Recording(f"/data/{sha[:4]}.wav", 10.0, 16000, 1, sha),
+        speakers=[Speaker("S0", "clinician", 3.8), Speaker("S1", "patient", 3.5)],
+        segments=segs,
+        parameters={"asr_beam_size": beam, "threads": 2},
+        created="2026-11-27T09:00:00+00:00",
+        attunement_version="0.1.0",
+        mode={"name": "diarization"},
+    )
     r.metrics = compute(segs, "S0", duration=10.0, patient="S1")
     return r
 
@@ -90,7 +94,10 @@ def test_not_a_database(tmp_path):
 
 def test_parse_labels():
     assert parse_labels(["clinician=Dr A", " station = 3 ", "note=a=b"]) == {
-        "clinician": "Dr A", "station": "3", "note": "a=b"}
+        "clinician": "Dr A",
+        "station": "3",
+        "note": "a=b",
+    }
     with pytest.raises(InputError, match="expected key=value"):
         parse_labels(["oops"])
 
@@ -104,8 +111,9 @@ def test_db_export_and_query_commands(tmp_path):
     assert r.exit_code == 0, r.stderr
     df = pd.read_csv(io.StringIO(r.stdout))
     assert len(df) == 2 and "clinician_interruptions" in df.columns
-    r = CliRunner().invoke(main, ["db", "query", str(db), "--where", "clinician=Dr B", "--metric",
-                                  "clinician_talk_share", "--json"])
+    r = CliRunner().invoke(
+        main, ["db", "query", str(db), "--where", "clinician=Dr B", "--metric", "clinician_talk_share", "--json"]
+    )
     rows = json.loads(r.stdout)
     assert [x["clinician"] for x in rows] == ["Dr B"]
     assert "clinician_talk_share" in rows[0] and "patient_talk_s" not in rows[0]
@@ -133,17 +141,34 @@ def test_db_export_parquet_round_trip(tmp_path):
 
 
 def test_label_without_db(clip_dir, tmp_path):
-    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"),
-                                  "--label", "clinician=Dr A"])
+    r = CliRunner().invoke(
+        main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--label", "clinician=Dr A"]
+    )
     assert r.exit_code == 1 and "--label needs --db" in r.stderr
 
 
 @pytest.mark.models
 def test_analyze_records_into_db(clip_dir, tmp_path, sample_run):
     db = tmp_path / "cohort.db"
-    r = CliRunner().invoke(main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--quiet",
-                                  "--no-voices", "--num-speakers", "1", "--db", str(db),
-                                  "--label", "clinician=Dr Morgan", "--label", "station=4"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(clip_dir / "clip.wav"),
+            "-o",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--no-voices",
+            "--num-speakers",
+            "1",
+            "--db",
+            str(db),
+            "--label",
+            "clinician=Dr Morgan",
+            "--label",
+            "station=4",
+        ],
+    )
     assert r.exit_code == 0, r.stderr
     with Store(db) as store:
         df = store.frame()
@@ -162,9 +187,12 @@ def _make_v1_database(path, result_path):
         for statement in MIGRATIONS[1]:
             con.execute(statement)
         con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-        con.execute("INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, "
-                    "clinician, labels, result_path) VALUES ('/d/a.wav', ?, 10.0, '2026-01-02', 'h1', '{}', "
-                    "'diarization', 'Dr A', '{\"clinician\": \"Dr A\"}', ?)", ("b" * 64, result_path))
+        con.execute(
+            "INSERT INTO analyses (path, sha256, duration_s, analysed, options_hash, options, mode, "
+            "clinician, labels, result_path) VALUES ('/d/a.wav', ?, 10.0, '2026-01-02', 'h1', '{}', "
+            "'diarization', 'Dr A', '{\"clinician\": \"Dr A\"}', ?)",
+            ("b" * 64, result_path),
+        )
         con.execute("INSERT INTO metrics VALUES (1, 'clinician_talk_share', 0.61)")
     con.close()
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-
 from conftest import SAMPLE
+
 from pipeline.cli import main
 from pipeline.errors import InputError
 from pipeline.result import Result, Segment
@@ -76,7 +76,7 @@ def clean_part(ref, role, a, b, path):
     for s, e in spans:
         if any(os_ < e and s < oe for os_, oe in others):
             continue
-        keep.append(x[int(s * sr):int(e * sr)])
+        keep.append(x[int(s * sr) : int(e * sr)])
     sf.write(path, np.concatenate(keep), sr)
     return path
 
@@ -105,7 +105,7 @@ def book_dir(tmp_path_factory):
 def second_half(tmp_path_factory):
     x, sr = sf.read(SAMPLE, dtype="float32")
     p = tmp_path_factory.mktemp("half") / "second_half.wav"
-    sf.write(p, x[40 * sr:], sr)
+    sf.write(p, x[40 * sr :], sr)
     return p
 
 
@@ -167,7 +167,8 @@ def test_enrol_silence_and_too_little_speech(book_dir, clip_dir, tmp_path):
     sf.write(silent, np.zeros(5 * 16000, dtype=np.float32), 16000)
     r, lines = run(["voices", "enroll", "Quiet", str(silent)])
     assert r.exit_code == 2 and lines == [
-        f"attune: error: {silent}: no speech (at least 3 s of the person's speech is needed)"]
+        f"attune: error: {silent}: no speech (at least 3 s of the person's speech is needed)"
+    ]
     x, sr = sf.read(clip_dir / "clip.wav", dtype="float32")
     short = tmp_path / "short.wav"
     sf.write(short, x[: int(2.2 * sr)], sr)

@@ -24,8 +24,9 @@ class ASREngine(ABC):
     backend: str = ""
 
     @abstractmethod
-    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None,
-                   speech_only: bool = False) -> list[Word]:
+    def transcribe(
+        self, samples: np.ndarray, progress: Optional[ProgressFn] = None, speech_only: bool = False
+    ) -> list[Word]:
         """Transcribe ``samples`` (16 kHz mono float32) into timed words.
 
         ``speech_only`` lets the engine skip long silences (used for channels in which
@@ -41,8 +42,9 @@ CHUNK_S = 600.0  # longest piece handed to an engine at once (bounds its feature
 CUT_SEARCH_S = 15.0  # a cut is placed at the quietest half second within this of the target
 
 
-def cut_points(samples: np.ndarray, sr: int = 16000, chunk_s: float = CHUNK_S,
-               search_s: float = CUT_SEARCH_S) -> list[int]:
+def cut_points(
+    samples: np.ndarray, sr: int = 16000, chunk_s: float = CHUNK_S, search_s: float = CUT_SEARCH_S
+) -> list[int]:
     """Sample indexes where a long recording is cut into pieces of about ``chunk_s``.
 
     Each cut sits in the quietest 0.5 s (lowest RMS, on a 0.1 s grid) within ``search_s``
@@ -57,15 +59,20 @@ def cut_points(samples: np.ndarray, sr: int = 16000, chunk_s: float = CHUNK_S,
     while target < n - int(search_s * sr):
         lo, hi = max(0, target - int(search_s * sr)), min(n - win, target + int(search_s * sr))
         starts = np.arange(lo, hi, hop)
-        energy = [float(np.mean(np.square(samples[s:s + win], dtype=np.float64))) for s in starts]
+        energy = [float(np.mean(np.square(samples[s : s + win], dtype=np.float64))) for s in starts]
         best = int(starts[int(np.argmin(energy))]) + win // 2
         cuts.append(best)
         target = best + int(chunk_s * sr)
     return cuts
 
 
-def transcribe_long(engine: "ASREngine", samples: np.ndarray, progress: Optional[ProgressFn] = None,
-                    speech_only: bool = False, chunk_s: float = CHUNK_S) -> list[Word]:
+def transcribe_long(
+    engine: "ASREngine",
+    samples: np.ndarray,
+    progress: Optional[ProgressFn] = None,
+    speech_only: bool = False,
+    chunk_s: float = CHUNK_S,
+) -> list[Word]:
     """Transcribe in pieces of about ``chunk_s`` (cut in pauses), times shifted back.
 
     Whisper engines compute the features of everything they are given at once: for a
@@ -87,8 +94,14 @@ def transcribe_long(engine: "ASREngine", samples: np.ndarray, progress: Optional
                 progress(min(total, offset + done), total)
 
         for w in engine.transcribe(samples[a:b], progress=piece_progress, speech_only=speech_only):
-            words.append(Word(text=w.text, start=round(w.start + offset, 3), end=round(w.end + offset, 3),
-                              probability=w.probability))
+            words.append(
+                Word(
+                    text=w.text,
+                    start=round(w.start + offset, 3),
+                    end=round(w.end + offset, 3),
+                    probability=w.probability,
+                )
+            )
     return words
 
 
@@ -116,7 +129,5 @@ def load_engine(backend: str = DEFAULT_BACKEND, **kwargs) -> ASREngine:
     try:
         factory = BACKENDS[backend]
     except KeyError:
-        raise AttuneError(
-            f"unknown speech-to-text backend {backend!r} (choose from: {', '.join(BACKENDS)})"
-        ) from None
+        raise AttuneError(f"unknown speech-to-text backend {backend!r} (choose from: {', '.join(BACKENDS)})") from None
     return factory(**kwargs)

@@ -69,8 +69,10 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
         r = _Reader(fh, path)
         version = r.unpack("I")
         if version != BINARY_VERSION:
-            raise ModelError(f"{path}: CTranslate2 model format version {version}, expected {BINARY_VERSION} "
-                             "(convert it again with a current ctranslate2)")
+            raise ModelError(
+                f"{path}: CTranslate2 model format version {version}, expected {BINARY_VERSION} "
+                "(convert it again with a current ctranslate2)"
+            )
         name = r.string()
         r.unpack("I")  # revision of the spec
         variables: dict[str, np.ndarray] = {}
@@ -86,7 +88,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
             if dtype == "bfloat16":
                 arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
             else:
-                arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+                arr = np.frombuffer(raw, dtype=np.dtype(str(dtype)).newbyteorder("<"))
             if arr.size != int(np.prod(shape)):
                 raise ModelError(f"{path}: {var} has {arr.size} values for shape {shape}")
             variables[var] = arr.reshape(shape)
@@ -140,8 +142,10 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
         raise ModelError(f"{folder}: not a folder (a CTranslate2 Whisper model folder is needed)")
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing:
-        raise ModelError(f"{folder}: not a CTranslate2 Whisper model folder (missing {', '.join(missing)}; "
-                         "expected model.bin and config.json)")
+        raise ModelError(
+            f"{folder}: not a CTranslate2 Whisper model folder (missing {', '.join(missing)}; "
+            "expected model.bin and config.json)"
+        )
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -155,7 +159,10 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
         conv1 = _weights(v, "encoder/conv1")
         d_audio, n_mels = conv1.shape[0], conv1.shape[1]
         sd["encoder.conv1.weight"], sd["encoder.conv1.bias"] = conv1, _vec(v, "encoder/conv1/bias")
-        sd["encoder.conv2.weight"], sd["encoder.conv2.bias"] = _weights(v, "encoder/conv2"), _vec(v, "encoder/conv2/bias")
+        sd["encoder.conv2.weight"], sd["encoder.conv2.bias"] = (
+            _weights(v, "encoder/conv2"),
+            _vec(v, "encoder/conv2/bias"),
+        )
         sd["encoder.positional_embedding"] = _vec(v, "encoder/position_encodings/encodings")
 
         def norm(dst: str, src: str) -> None:
@@ -170,9 +177,9 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
             w, b = _weights(v, src), _vec(v, src + "/bias")
             d = w.shape[0] // len(dsts)
             for i, dst in enumerate(dsts):
-                sd[dst + ".weight"] = w[i * d:(i + 1) * d].copy()
+                sd[dst + ".weight"] = w[i * d : (i + 1) * d].copy()
                 if not dst.endswith(".key"):  # openai-whisper's key projections have no bias
-                    sd[dst + ".bias"] = b[i * d:(i + 1) * d].copy()
+                    sd[dst + ".bias"] = b[i * d : (i + 1) * d].copy()
 
         def block(s: str, o: str) -> None:
             """Self-attention and feed-forward: the parts encoder and decoder layers share."""
@@ -203,10 +210,16 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
     except KeyError as exc:
         raise ModelError(f"{folder}: model.bin lacks {exc.args[0]} (not a complete Whisper model)") from None
     dims = {
-        "n_mels": int(n_mels), "n_audio_ctx": int(sd["encoder.positional_embedding"].shape[0]),
-        "n_audio_state": int(d_audio), "n_audio_head": n_audio_head, "n_audio_layer": n_enc,
-        "n_vocab": int(emb.shape[0]), "n_text_ctx": int(sd["decoder.positional_embedding"].shape[0]),
-        "n_text_state": int(emb.shape[1]), "n_text_head": n_text_head, "n_text_layer": n_dec,
+        "n_mels": int(n_mels),
+        "n_audio_ctx": int(sd["encoder.positional_embedding"].shape[0]),
+        "n_audio_state": int(d_audio),
+        "n_audio_head": n_audio_head,
+        "n_audio_layer": n_enc,
+        "n_vocab": int(emb.shape[0]),
+        "n_text_ctx": int(sd["decoder.positional_embedding"].shape[0]),
+        "n_text_state": int(emb.shape[1]),
+        "n_text_head": n_text_head,
+        "n_text_layer": n_dec,
     }
     heads = config.get("alignment_heads") or []
     checkpoint = {
@@ -250,5 +263,4 @@ def check_model(ckpt: dict, label: str) -> None:
     try:
         model.load_state_dict(ckpt["model_state_dict"], strict=True)
     except RuntimeError as exc:
-        raise ModelError(f"{label}: the converted weights do not fit openai-whisper ({first_line(exc)})") \
-            from None
+        raise ModelError(f"{label}: the converted weights do not fit openai-whisper ({first_line(exc)})") from None

@@ -33,7 +33,9 @@ def resolve_model(model: Optional[str]) -> tuple[str, str, bool]:
     path = Path(model).expanduser()
     if path.exists() or os.sep in model or model.startswith("."):
         if not path.is_dir():
-            raise ModelError(f"{{asr_model}} {model}: not a folder (a CTranslate2 Whisper model folder is needed)", "asr_model")
+            raise ModelError(
+                f"{{asr_model}} {model}: not a folder (a CTranslate2 Whisper model folder is needed)", "asr_model"
+            )
         missing = [f for f in CT2_REQUIRED if not (path / f).is_file()]
         if missing:
             raise ModelError(
@@ -88,8 +90,9 @@ class FasterWhisperEngine(ASREngine):
             source=self.source,
         )
 
-    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None,
-                   speech_only: bool = False) -> list[Word]:
+    def transcribe(
+        self, samples: np.ndarray, progress: Optional[ProgressFn] = None, speech_only: bool = False
+    ) -> list[Word]:
         total = len(samples) / 16000.0
         segments, _info = self._model.transcribe(
             np.ascontiguousarray(samples, dtype=np.float32),

@@ -42,11 +42,12 @@ def _import_whisper(threads: int):
     try:
         import whisper
     except ImportError:
-        raise ModelError(f"{{asr_backend}} openai-whisper needs the openai-whisper package: {INSTALL_HINT}",
-                         "asr_backend") from None
+        raise ModelError(
+            f"{{asr_backend}} openai-whisper needs the openai-whisper package: {INSTALL_HINT}", "asr_backend"
+        ) from None
     import numba
 
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     return whisper
 
 
@@ -73,7 +74,9 @@ def load_checkpoint(path: str | Path, whisper):
 
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{{asr_model}} {path}: no such checkpoint file (an openai-whisper .pt is expected)", "asr_model")
+        raise ModelError(
+            f"{{asr_model}} {path}: no such checkpoint file (an openai-whisper .pt is expected)", "asr_model"
+        )
     expected = "expected an openai-whisper checkpoint: a torch file with 'dims' and 'model_state_dict'"
     try:
         ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
@@ -88,8 +91,7 @@ def load_checkpoint(path: str | Path, whisper):
         model = Whisper(ModelDimensions(**ckpt["dims"]))
         model.load_state_dict(ckpt["model_state_dict"])
     except (TypeError, RuntimeError) as exc:
-        raise ModelError(f"{path}: its weights do not fit openai-whisper's model "
-                         f"({first_line(exc, 120)})") from None
+        raise ModelError(f"{path}: its weights do not fit openai-whisper's model ({first_line(exc, 120)})") from None
     if ckpt.get("alignment_heads"):
         model.set_alignment_heads(ckpt["alignment_heads"])
     return model.float().eval()
@@ -110,15 +112,20 @@ def resolve_and_load(model: Optional[str], whisper) -> tuple[object, str, str]:
     if model.endswith(".pt") or p.exists() or os.sep in model:
         return load_checkpoint(p, whisper), p.name, str(p.resolve())
     if model not in whisper.available_models():
-        raise ModelError(f"{{asr_model}} {model}: not an openai-whisper model name "
-                         f"({', '.join(whisper.available_models())}) nor a .pt checkpoint path", "asr_model")
+        raise ModelError(
+            f"{{asr_model}} {model}: not an openai-whisper model name "
+            f"({', '.join(whisper.available_models())}) nor a .pt checkpoint path",
+            "asr_model",
+        )
     try:
         loaded = whisper.load_model(model, device="cpu", download_root=root)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError: offline, or the download failed
         first = first_line(exc, 100)
-        raise ModelError(f"{{asr_model}} {model}: not in {root} and could not be downloaded ({first}); "
-                         "give a local .pt path, or convert a bundled model with attune models export-openai",
-                         "asr_model") from None
+        raise ModelError(
+            f"{{asr_model}} {model}: not in {root} and could not be downloaded ({first}); "
+            "give a local .pt path, or convert a bundled model with attune models export-openai",
+            "asr_model",
+        ) from None
     return loaded.float().eval(), model, f"openai-whisper: {model} ({root})"
 
 
@@ -157,29 +164,41 @@ def speech_clips(samples: np.ndarray, sr: int = 16000, gap_s: float = 2.0) -> li
 class OpenAIWhisperEngine(ASREngine):
     backend = "openai-whisper"
 
-    def __init__(self, model: Optional[str] = None, threads: int = 2, workers: int = 1, beam_size: int = 5,
-                 language: str = "en"):
+    def __init__(
+        self, model: Optional[str] = None, threads: int = 2, workers: int = 1, beam_size: int = 5, language: str = "en"
+    ):
         self.threads = max(1, threads)
         whisper = _import_whisper(self.threads)
         self._whisper = whisper
         self._model, self.model_name, self.source = resolve_and_load(model, whisper)
         self.beam_size = beam_size
-        english_only = not self._model.is_multilingual
+        english_only = not self._model.is_multilingual  # type: ignore[attr-defined]
         self.language = "en" if english_only else language
 
     def info(self) -> ModelInfo:
-        return ModelInfo(stage="asr", name=f"{self.model_name} (float32, "
-                                           f"{'greedy' if self.beam_size <= 1 else f'beam {self.beam_size}'})",
-                         version=f"openai-whisper {self._whisper.__version__}", source=self.source)
+        return ModelInfo(
+            stage="asr",
+            name=f"{self.model_name} (float32, {'greedy' if self.beam_size <= 1 else f'beam {self.beam_size}'})",
+            version=f"openai-whisper {self._whisper.__version__}",
+            source=self.source,
+        )
 
-    def transcribe(self, samples: np.ndarray, progress: Optional[ProgressFn] = None,
-                   speech_only: bool = False) -> list[Word]:
+    def transcribe(
+        self, samples: np.ndarray, progress: Optional[ProgressFn] = None, speech_only: bool = False
+    ) -> list[Word]:
         import torch
 
         total = len(samples) / 16000.0
         audio = np.ascontiguousarray(samples, dtype=np.float32)
-        options = dict(language=self.language, task="transcribe", temperature=TEMPERATURES,
-                       word_timestamps=True, condition_on_previous_text=False, fp16=False, verbose=None)
+        options = dict(
+            language=self.language,
+            task="transcribe",
+            temperature=TEMPERATURES,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            fp16=False,
+            verbose=None,
+        )
         if self.beam_size > 1:
             options.update(beam_size=self.beam_size, best_of=5)
         if speech_only:
@@ -201,8 +220,14 @@ class OpenAIWhisperEngine(ASREngine):
                 if not text:
                     continue
                 start, end = float(w["start"]), float(w["end"])
-                words.append(Word(text=text, start=round(start, 3), end=round(max(end, start), 3),
-                                  probability=round(float(w.get("probability", 0.0)), 4)))
+                words.append(
+                    Word(
+                        text=text,
+                        start=round(start, 3),
+                        end=round(max(end, start), 3),
+                        probability=round(float(w.get("probability", 0.0)), 4),
+                    )
+                )
             if progress is not None:
                 progress(min(float(seg["end"]), total), total)
         if progress is not None:

@@ -15,22 +15,47 @@ from .options import analysis_options
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: <recording stem>.attune/ beside the input).")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: <recording stem>.attune/ beside the input).",
+)
 @analysis_options
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out of report.html (for privacy).")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
-              help="Also record the analysis in this results database (SQLite).")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
-              help="A label stored with the analysis in --db (clinician, patient, station, date, or any).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also record the analysis in this results database (SQLite).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A label stored with the analysis in --db (clinician, patient, station, date, or any).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @redact_option
 @shared_output_option
 @debug_option
-def analyze(input_path: Path, output_dir: Optional[Path], options: AnalysisOptions, no_audio: bool,
-            db_path: Optional[Path], labels: tuple[str, ...], as_json: bool, quiet: bool, redact: bool,
-            shared_output: bool):
+def analyze(
+    input_path: Path,
+    output_dir: Optional[Path],
+    options: AnalysisOptions,
+    no_audio: bool,
+    db_path: Optional[Path],
+    labels: tuple[str, ...],
+    as_json: bool,
+    quiet: bool,
+    redact: bool,
+    shared_output: bool,
+):
     """Analyse one recorded consultation.
 
     Writes result.json, report.html, transcript.txt/.vtt/.srt and diarization.rttm into
@@ -68,17 +93,24 @@ def analyze(input_path: Path, output_dir: Optional[Path], options: AnalysisOptio
     elif not quiet:
         summary(result, out)
     if not result.segments and not result.words:
-        fail(f"{input_path}: no speech found (outputs written to {out}, with no speakers or metrics)",
-             ExitCode.NO_SPEECH)
+        fail(
+            f"{input_path}: no speech found (outputs written to {out}, with no speakers or metrics)", ExitCode.NO_SPEECH
+        )
 
 
 def summary(result, out: Path) -> None:
     """The few lines printed after an analysis (never any transcript text)."""
     d = result.recording.duration_s
-    roles = ", ".join(f"{s.id}{' (' + s.name + ')' if s.name else ''} = {s.role} ({s.talk_s:.1f} s)"
-                      for s in result.speakers) or "none"
-    click.echo(f"{result.recording.path}: {d:.1f} s analysed in {result.timings.get('total', 0):.1f} s "
-               f"(RTF {result.timings.get('rtf', 0):.3f})")
+    roles = (
+        ", ".join(
+            f"{s.id}{' (' + s.name + ')' if s.name else ''} = {s.role} ({s.talk_s:.1f} s)" for s in result.speakers
+        )
+        or "none"
+    )
+    click.echo(
+        f"{result.recording.path}: {d:.1f} s analysed in {result.timings.get('total', 0):.1f} s "
+        f"(RTF {result.timings.get('rtf', 0):.3f})"
+    )
     click.echo(f"  speakers: {roles}")
     click.echo(f"  mode: {result.mode.get('name', 'diarization')} ({result.mode.get('reason', '')})")
     click.echo(f"  roles: {result.roles.get('explanation', '')}")

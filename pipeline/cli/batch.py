@@ -25,17 +25,36 @@ def _reason(res: dict) -> str:
 
 @click.command("batch")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUTS...")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Output folder: one sub-folder per recording, and attune.db.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder: one sub-folder per recording, and attune.db.",
+)
 @click.option("--recursive", is_flag=True, help="Also look in sub-folders (and let ** in patterns match them).")
 @click.option("--force", is_flag=True, help="Analyse again recordings that are already done.")
 @click.option("--workers", type=int, default=None, help="Local worker processes (default: one per two cores).")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Send the work to an existing Dask cluster instead of local workers.")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
-              help="Results database (default: OUTDIR/attune.db).")
-@click.option("--manifest", type=click.Path(path_type=Path), default=None,
-              help="CSV with a path column and label columns (clinician, patient, station, date, ...).")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Send the work to an existing Dask cluster instead of local workers.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Results database (default: OUTDIR/attune.db).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV with a path column and label columns (clinician, patient, station, date, ...).",
+)
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="A label for every recording.")
 @analysis_options
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out of the reports.")
@@ -44,10 +63,23 @@ def _reason(res: dict) -> str:
 @shared_output_option
 @debug_option
 @click.pass_context
-def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: Path, recursive: bool, force: bool,
-          workers: Optional[int], scheduler: Optional[str], db_path: Optional[Path], manifest: Optional[Path],
-          labels: tuple[str, ...], options: AnalysisOptions, no_audio: bool, quiet: bool, redact: bool,
-          shared_output: bool):
+def batch(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    out_dir: Path,
+    recursive: bool,
+    force: bool,
+    workers: Optional[int],
+    scheduler: Optional[str],
+    db_path: Optional[Path],
+    manifest: Optional[Path],
+    labels: tuple[str, ...],
+    options: AnalysisOptions,
+    no_audio: bool,
+    quiet: bool,
+    redact: bool,
+    shared_output: bool,
+):
     """Analyse many recordings: resumable, in parallel, recorded in a results database.
 
     INPUTS are files, folders and glob patterns. A recording already analysed with the same
@@ -91,15 +123,24 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: Path, recursive:
                 bar.update(1)
 
         try:
-            b.run_batch(jobs, dataclasses.asdict(options), workers=n_workers, scheduler=scheduler,
-                        include_audio=folder.include_audio and not redact, private=folder.private,
-                        on_result=on_result, redact=redact)
+            b.run_batch(
+                jobs,
+                dataclasses.asdict(options),
+                workers=n_workers,
+                scheduler=scheduler,
+                include_audio=folder.include_audio and not redact,
+                private=folder.private,
+                on_result=on_result,
+                redact=redact,
+            )
         finally:
             if bar is not None:
                 bar.close()
     summary.seconds = time.perf_counter() - t0
-    click.echo(f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
-               f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}")
+    click.echo(
+        f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
+        f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}"
+    )
     for path, reason in summary.failed:
         click.echo("  failed: " + one_line(reason if reason.startswith(path) else f"{path}: {reason}"))
     if summary.failed:

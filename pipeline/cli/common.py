@@ -7,7 +7,6 @@ an :class:`~pipeline.errors.ExitCode`; tracebacks are shown only with ``--debug`
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
@@ -21,8 +20,16 @@ from ..errors import AttuneError, ExitCode, bug_summary
 
 # parameter names whose flag is not simply --name-with-dashes
 FLAGS = {"voices": "--voice", "labels": "--label", "metrics": "--metric", "references": "--reference"}
-QUIET_LOGGERS = ("pyannote", "lightning", "pytorch_lightning", "lightning_fabric", "speechbrain", "faster_whisper",
-                 "torch", "distributed")
+QUIET_LOGGERS = (
+    "pyannote",
+    "lightning",
+    "pytorch_lightning",
+    "lightning_fabric",
+    "speechbrain",
+    "faster_whisper",
+    "torch",
+    "distributed",
+)
 
 
 def flag_for(param: str) -> str:
@@ -83,8 +90,14 @@ def _set_debug(ctx: click.Context, _param, value: bool) -> None:
 
 def debug_option(func):
     """``--debug`` on a command (the same as ``attune --debug COMMAND``)."""
-    return click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug, is_eager=True,
-                        help="Show full tracebacks and detailed logs.")(func)
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        is_eager=True,
+        help="Show full tracebacks and detailed logs.",
+    )(func)
 
 
 def _terminate_as_interrupt():
@@ -144,16 +157,22 @@ def run_guarded(invoke: Callable[[], object]) -> object:
 
 
 def shared_output_option(func):
-    return click.option("--shared-output", is_flag=True,
-                        help="Write files readable by others (0644); the default is owner-only (0600, "
-                             "folders 0700), as outputs hold medical data.")(func)
+    return click.option(
+        "--shared-output",
+        is_flag=True,
+        help="Write files readable by others (0644); the default is owner-only (0600, "
+        "folders 0700), as outputs hold medical data.",
+    )(func)
 
 
 def redact_option(func):
-    return click.option("--redact", is_flag=True,
-                        help="Replace names, dates, phone numbers, addresses, e-mail and ID numbers in the "
-                             "transcripts and the report with [NAME], [DATE]... (Presidio, offline); "
-                             "metrics are unchanged and the report has no audio.")(func)
+    return click.option(
+        "--redact",
+        is_flag=True,
+        help="Replace names, dates, phone numbers, addresses, e-mail and ID numbers in the "
+        "transcripts and the report with [NAME], [DATE]... (Presidio, offline); "
+        "metrics are unchanged and the report has no audio.",
+    )(func)
 
 
 def emit(text: str, output: Optional[Path], private: bool = True) -> None:

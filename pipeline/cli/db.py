@@ -31,10 +31,16 @@ def open_db(db_path: Path):
 
 @db_group.command("export")
 @db_argument
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
-              help="Table format.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Write to this file (required for parquet; CSV goes to stdout otherwise).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True, help="Table format."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file (required for parquet; CSV goes to stdout otherwise).",
+)
 @shared_output_option
 @debug_option
 def db_export(db_path: Path, fmt: str, output: Optional[Path], shared_output: bool):
@@ -62,10 +68,20 @@ def db_export(db_path: Path, fmt: str, output: Optional[Path], shared_output: bo
 
 @db_group.command("query")
 @db_argument
-@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
-              help="Keep rows whose column equals the value (repeatable; e.g. clinician=Dr A).")
-@click.option("--metric", "metric_names", multiple=True, metavar="NAME",
-              help="Show only these metrics (repeatable; default: all).")
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="Keep rows whose column equals the value (repeatable; e.g. clinician=Dr A).",
+)
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    metavar="NAME",
+    help="Show only these metrics (repeatable; default: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of CSV.")
 @debug_option
 def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...], as_json: bool):

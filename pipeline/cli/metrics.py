@@ -16,18 +16,39 @@ from .options import metric_options
 
 @click.command("metrics")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=click.Path(path_type=Path, dir_okay=True))
-@click.option("--clinician", default=None, metavar="LABEL",
-              help="Speaker label of the clinician (default: the analysis's role, or the first speaker).")
-@click.option("--duration", type=float, default=None, metavar="SECONDS",
-              help="Recording length (default: result.json's own, else the end of the last region).")
+@click.option(
+    "--clinician",
+    default=None,
+    metavar="LABEL",
+    help="Speaker label of the clinician (default: the analysis's role, or the first speaker).",
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Recording length (default: result.json's own, else the end of the last region).",
+)
 @metric_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (default: one CSV row with a header).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Write to this file instead of stdout (.json implies --json).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout (.json implies --json).",
+)
 @shared_output_option
 @debug_option
-def metrics_cmd(inputs: tuple[Path, ...], clinician: Optional[str], duration: Optional[float], params: Params,
-                as_json: bool, output: Optional[Path], shared_output: bool):
+def metrics_cmd(
+    inputs: tuple[Path, ...],
+    clinician: Optional[str],
+    duration: Optional[float],
+    params: Params,
+    as_json: bool,
+    output: Optional[Path],
+    shared_output: bool,
+):
     """Compute the conversation metrics from speaker timing.
 
     INPUT is an RTTM file, a Praat TextGrid (one interval tier per speaker, or two one-tier

@@ -50,7 +50,9 @@ def models_cmd(ctx: click.Context, verify: bool, as_json: bool):
 @models_cmd.command("export-openai")
 @click.argument("model_dir", metavar="CT2_MODEL_DIR")
 @click.argument("out", metavar="OUT.pt", type=click.Path(path_type=Path))
-@click.option("--fp16", is_flag=True, help="Store the weights as float16 (half the size; loaded as float32 on the CPU).")
+@click.option(
+    "--fp16", is_flag=True, help="Store the weights as float16 (half the size; loaded as float32 on the CPU)."
+)
 @debug_option
 def models_export_openai(model_dir: str, out: Path, fp16: bool):
     """Convert a CTranslate2 Whisper model into an openai-whisper checkpoint.
@@ -65,8 +67,10 @@ def models_export_openai(model_dir: str, out: Path, fp16: bool):
     entry = catalogue.get_entry(model_dir)
     source = catalogue.whisper_dir(entry.id) if entry is not None and entry.stage == "asr" else Path(model_dir)
     dims = export_openai(source, out, fp16=fp16)
-    click.echo(f"export-openai: {out} ({dims['n_text_layer']} decoder layers, {dims['n_vocab']} tokens, "
-               f"{'float16' if fp16 else 'float32'}, {out.stat().st_size / 1e6:.1f} MB)")
+    click.echo(
+        f"export-openai: {out} ({dims['n_text_layer']} decoder layers, {dims['n_vocab']} tokens, "
+        f"{'float16' if fp16 else 'float32'}, {out.stat().st_size / 1e6:.1f} MB)"
+    )
 
 
 COMMANDS = [models_cmd]

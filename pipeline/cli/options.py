@@ -27,38 +27,88 @@ def _apply(func, options):
 
 
 ANALYSIS_FLAGS = [
-    click.option("--asr-backend", default=_A.asr_backend, show_default=True, type=click.Choice(list(BACKENDS)),
-                 help="Speech-to-text engine (openai-whisper: pip install 'attunement[openai]')."),
-    click.option("--asr-model", default=None, metavar="NAME|PATH",
-                 help="Whisper model: 'tiny.en' (default, bundled) or 'base' (bundled, split "
-                      "wheels); for faster-whisper also a CTranslate2 model folder or a hub name, "
-                      "for openai-whisper a .pt checkpoint or one of its model names (from "
-                      "~/.cache/whisper, or downloaded when online)."),
-    click.option("--beam-size", default=_A.beam_size, show_default=True, type=int,
-                 help="Beam size for decoding (1 = greedy; see docs/benchmarks.md for speed and accuracy)."),
+    click.option(
+        "--asr-backend",
+        default=_A.asr_backend,
+        show_default=True,
+        type=click.Choice(list(BACKENDS)),
+        help="Speech-to-text engine (openai-whisper: pip install 'attunement[openai]').",
+    ),
+    click.option(
+        "--asr-model",
+        default=None,
+        metavar="NAME|PATH",
+        help="Whisper model: 'tiny.en' (default, bundled) or 'base' (bundled, split "
+        "wheels); for faster-whisper also a CTranslate2 model folder or a hub name, "
+        "for openai-whisper a .pt checkpoint or one of its model names (from "
+        "~/.cache/whisper, or downloaded when online).",
+    ),
+    click.option(
+        "--beam-size",
+        default=_A.beam_size,
+        show_default=True,
+        type=int,
+        help="Beam size for decoding (1 = greedy; see docs/benchmarks.md for speed and accuracy).",
+    ),
     click.option("--num-speakers", type=int, default=None, help="Exact number of speakers, when known."),
-    click.option("--min-speakers", type=int, default=_A.min_speakers, show_default=True,
-                 help="Fewest speakers to look for."),
-    click.option("--max-speakers", type=int, default=_A.max_speakers, show_default=True,
-                 help="Most speakers to look for."),
-    click.option("--diarization-pipeline", default=None, metavar="DIR|NAME",
-                 help="Your own pyannote pipeline: a local folder with config.yaml, or a "
-                      "hub name (online, with --hf-token)."),
-    click.option("--hf-token", envvar="HF_TOKEN", default=None, metavar="TOKEN",
-                 help="Hugging Face token for a gated hub pipeline (env HF_TOKEN)."),
-    click.option("--clinician", default=None, metavar="SPEAKER_xx",
-                 help="Which diarized speaker is the clinician (overrides the automatic rule)."),
-    click.option("--channels", default=None, metavar="LABELS|auto",
-                 help="Each channel is one speaker: 'clinician,patient' or 'patient,clinician' "
-                      "(in channel order), or 'auto' to use the channels only when they carry "
-                      "different voices."),
-    click.option("--voice", "voices", multiple=True, metavar="NAME",
-                 help="Look for this enrolled voice (repeatable; default: every enrolled clinician)."),
+    click.option(
+        "--min-speakers", type=int, default=_A.min_speakers, show_default=True, help="Fewest speakers to look for."
+    ),
+    click.option(
+        "--max-speakers", type=int, default=_A.max_speakers, show_default=True, help="Most speakers to look for."
+    ),
+    click.option(
+        "--diarization-pipeline",
+        default=None,
+        metavar="DIR|NAME",
+        help="Your own pyannote pipeline: a local folder with config.yaml, or a hub name (online, with --hf-token).",
+    ),
+    click.option(
+        "--hf-token",
+        envvar="HF_TOKEN",
+        default=None,
+        metavar="TOKEN",
+        help="Hugging Face token for a gated hub pipeline (env HF_TOKEN).",
+    ),
+    click.option(
+        "--clinician",
+        default=None,
+        metavar="SPEAKER_xx",
+        help="Which diarized speaker is the clinician (overrides the automatic rule).",
+    ),
+    click.option(
+        "--channels",
+        default=None,
+        metavar="LABELS|auto",
+        help="Each channel is one speaker: 'clinician,patient' or 'patient,clinician' "
+        "(in channel order), or 'auto' to use the channels only when they carry "
+        "different voices.",
+    ),
+    click.option(
+        "--voice",
+        "voices",
+        multiple=True,
+        metavar="NAME",
+        help="Look for this enrolled voice (repeatable; default: every enrolled clinician).",
+    ),
     click.option("--no-voices", is_flag=True, help="Do not use the voice book at all."),
     click.option("--threads", type=int, default=None, help="CPU threads for the models (default: all cores)."),
 ]
-_ANALYSIS_KEYS = ("asr_backend", "asr_model", "beam_size", "num_speakers", "min_speakers", "max_speakers",
-                  "diarization_pipeline", "hf_token", "clinician", "channels", "voices", "no_voices", "threads")
+_ANALYSIS_KEYS = (
+    "asr_backend",
+    "asr_model",
+    "beam_size",
+    "num_speakers",
+    "min_speakers",
+    "max_speakers",
+    "diarization_pipeline",
+    "hf_token",
+    "clinician",
+    "channels",
+    "voices",
+    "no_voices",
+    "threads",
+)
 
 
 def analysis_options(func):
@@ -69,7 +119,8 @@ def analysis_options(func):
         v = {k: kwargs.pop(k) for k in _ANALYSIS_KEYS}
         options = AnalysisOptions(
             **{k: v[k] for k in _ANALYSIS_KEYS if k not in ("voices", "no_voices", "threads")},
-            voices=list(v["voices"]) or None, use_voice_book=not v["no_voices"],
+            voices=list(v["voices"]) or None,
+            use_voice_book=not v["no_voices"],
             threads=v["threads"] if v["threads"] is not None else cpu_cores(),
         )
         options.validate()
@@ -80,16 +131,41 @@ def analysis_options(func):
 
 METRIC_FLAGS = [
     click.option("--frame", type=float, default=_P.frame, show_default=True, help="Frame length for the timeline (s)."),
-    click.option("--min-pause", type=float, default=_P.min_pause, show_default=True,
-                 help="Silences of one speaker shorter than this are filled (s)."),
-    click.option("--backchannel-max", type=float, default=_P.backchannel_max, show_default=True,
-                 help="Longest listener vocalization that counts as a backchannel (s)."),
-    click.option("--interrupt-overlap", type=float, default=_P.interrupt_overlap, show_default=True,
-                 help="How long the other speaker must go on for an interruption (s)."),
-    click.option("--listen-pause", type=float, default=_P.listen_pause, show_default=True,
-                 help="Shortest wait or pause that counts as a listening pause (s)."),
-    click.option("--opening-min", type=float, default=_P.opening_min, show_default=True,
-                 help="Shortest patient turn that counts as the opening statement (s)."),
+    click.option(
+        "--min-pause",
+        type=float,
+        default=_P.min_pause,
+        show_default=True,
+        help="Silences of one speaker shorter than this are filled (s).",
+    ),
+    click.option(
+        "--backchannel-max",
+        type=float,
+        default=_P.backchannel_max,
+        show_default=True,
+        help="Longest listener vocalization that counts as a backchannel (s).",
+    ),
+    click.option(
+        "--interrupt-overlap",
+        type=float,
+        default=_P.interrupt_overlap,
+        show_default=True,
+        help="How long the other speaker must go on for an interruption (s).",
+    ),
+    click.option(
+        "--listen-pause",
+        type=float,
+        default=_P.listen_pause,
+        show_default=True,
+        help="Shortest wait or pause that counts as a listening pause (s).",
+    ),
+    click.option(
+        "--opening-min",
+        type=float,
+        default=_P.opening_min,
+        show_default=True,
+        help="Shortest patient turn that counts as the opening statement (s).",
+    ),
 ]
 _METRIC_KEYS = ("frame", "min_pause", "backchannel_max", "interrupt_overlap", "listen_pause", "opening_min")
 assert set(_METRIC_KEYS) <= {f.name for f in fields(Params)}

@@ -14,17 +14,34 @@ from .db import open_db
 
 @click.command("report")
 @click.argument("result_path", metavar="RESULT.json", type=click.Path(path_type=Path, dir_okay=True))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Report file (default: report.html beside RESULT.json).")
-@click.option("--audio", "audio_path", type=click.Path(path_type=Path), default=None,
-              help="The recording, if it has moved since the analysis (must be the same file).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Report file (default: report.html beside RESULT.json).",
+)
+@click.option(
+    "--audio",
+    "audio_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The recording, if it has moved since the analysis (must be the same file).",
+)
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out (for privacy).")
 @click.option("--pdf", is_flag=True, help="Also print the report to PDF with headless Chromium.")
 @redact_option
 @shared_output_option
 @debug_option
-def report_cmd(result_path: Path, output: Optional[Path], audio_path: Optional[Path], no_audio: bool, pdf: bool,
-               redact: bool, shared_output: bool):
+def report_cmd(
+    result_path: Path,
+    output: Optional[Path],
+    audio_path: Optional[Path],
+    no_audio: bool,
+    pdf: bool,
+    redact: bool,
+    shared_output: bool,
+):
     """Render the HTML review report of an analysis again.
 
     One self-contained file that opens offline in any current browser: timeline, metric
@@ -63,21 +80,53 @@ def report_cmd(result_path: Path, output: Optional[Path], audio_path: Optional[P
 
 
 @click.command("cohort")
-@click.option("--db", "db_path", required=True, type=click.Path(path_type=Path, dir_okay=True),
-              help="The results database (attune batch's OUTDIR/attune.db, or analyze --db).")
-@click.option("--group-by", default="clinician", show_default=True, metavar="LABEL",
-              help="Label to compare by: clinician, station, patient, or any manifest column.")
-@click.option("--metric", "metric_names", multiple=True, metavar="NAME",
-              help="Metrics to show (repeatable; default: eight main ones; *_per_10min rates allowed).")
-@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
-              help="Only analyses whose column equals the value (repeatable).")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="The results database (attune batch's OUTDIR/attune.db, or analyze --db).",
+)
+@click.option(
+    "--group-by",
+    default="clinician",
+    show_default=True,
+    metavar="LABEL",
+    help="Label to compare by: clinician, station, patient, or any manifest column.",
+)
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    metavar="NAME",
+    help="Metrics to show (repeatable; default: eight main ones; *_per_10min rates allowed).",
+)
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="Only analyses whose column equals the value (repeatable).",
+)
 @click.option("--title", default=None, help="Page title.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="The page (default: cohort.html beside DB); CSV tables are written beside it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The page (default: cohort.html beside DB); CSV tables are written beside it.",
+)
 @shared_output_option
 @debug_option
-def cohort_cmd(db_path: Path, group_by: str, metric_names: tuple[str, ...], where: tuple[str, ...],
-               title: Optional[str], output: Optional[Path], shared_output: bool):
+def cohort_cmd(
+    db_path: Path,
+    group_by: str,
+    metric_names: tuple[str, ...],
+    where: tuple[str, ...],
+    title: Optional[str],
+    output: Optional[Path],
+    shared_output: bool,
+):
     """Compare many consultations: one self-contained HTML page and its tables as CSV.
 
     Per-group distributions of the main metrics, each group's consultations over time,
@@ -97,12 +146,15 @@ def cohort_cmd(db_path: Path, group_by: str, metric_names: tuple[str, ...], wher
     if frame.empty and filters:
         raise InputError("no analyses match " + ", ".join(f"{k}={v}" for k, v in filters.items()))
     check_output_dir(out.parent)
-    files = build_cohort(frame, out, group_by=group_by, metrics=list(metric_names) or None, title=title,
-                         source=str(db_path))
+    files = build_cohort(
+        frame, out, group_by=group_by, metrics=list(metric_names) or None, title=title, source=str(db_path)
+    )
     write_files(out, files, not shared_output)
     n = len(frame)
-    click.echo(f"cohort: {out} ({n} consultation{'' if n == 1 else 's'}) and "
-               f"{', '.join(name for name in files if name.endswith('.csv'))}")
+    click.echo(
+        f"cohort: {out} ({n} consultation{'' if n == 1 else 's'}) and "
+        f"{', '.join(name for name in files if name.endswith('.csv'))}"
+    )
 
 
 COMMANDS = [report_cmd, cohort_cmd]

@@ -23,8 +23,13 @@ def voices_group():
 @voices_group.command("enroll")
 @click.argument("name")
 @click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
-@click.option("--role", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True,
-              help="The role this person has in consultations.")
+@click.option(
+    "--role",
+    type=click.Choice(["clinician", "patient"]),
+    default="clinician",
+    show_default=True,
+    help="The role this person has in consultations.",
+)
 @click.option("--replace", is_flag=True, help="Replace an enrolled voice of the same name.")
 @debug_option
 def voices_enroll(name: str, audio: tuple[Path, ...], role: str, replace: bool):
@@ -47,8 +52,17 @@ def voices_list(as_json: bool):
     from ..voices import VoiceBook, book_path
 
     with VoiceBook(create=False) as book:
-        rows = [{"name": v.name, "role": v.role, "speech_s": v.speech_s, "sources": v.sources,
-                 "created": v.created, "model": v.model} for v in book.voices()]
+        rows = [
+            {
+                "name": v.name,
+                "role": v.role,
+                "speech_s": v.speech_s,
+                "sources": v.sources,
+                "created": v.created,
+                "model": v.model,
+            }
+            for v in book.voices()
+        ]
     if as_json:
         click.echo(json.dumps({"voice_book": str(book_path()), "voices": rows}, indent=2))
         return

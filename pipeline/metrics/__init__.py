@@ -50,8 +50,14 @@ def compute_for_result(result, params: Params = Params(), clinician=None) -> dic
         clinician, patient = of_result(result)
     else:
         patient = None
-    return compute(result.segments, clinician, duration=result.recording.duration_s, words=result.words,
-                   params=params, patient=patient)
+    return compute(
+        result.segments,
+        clinician,
+        duration=result.recording.duration_s,
+        words=result.words,
+        params=params,
+        patient=patient,
+    )
 
 
 def compute_timing(timing, clinician=None, duration=None, params: Params = Params()) -> dict:
@@ -66,8 +72,9 @@ def compute_timing(timing, clinician=None, duration=None, params: Params = Param
     if duration is None:
         duration = timing.duration
     out = {"source": timing.source}
-    out.update(compute(timing.segments, clinician, duration=duration, words=timing.words, params=params,
-                       patient=patient))
+    out.update(
+        compute(timing.segments, clinician, duration=duration, words=timing.words, params=params, patient=patient)
+    )
     end = max((s.end for s in timing.segments), default=0.0)
     out["duration_s"] = round(duration if duration is not None else end, 3)
     return out

@@ -50,8 +50,15 @@ class Params:
         """Raise :class:`~pipeline.errors.AttuneError` (naming the parameter) on an impossible value."""
         from ..errors import AttuneError
 
-        for name in ("frame", "min_pause", "backchannel_max", "interrupt_overlap", "listen_pause", "opening_min",
-                     "backchannel_words_max"):
+        for name in (
+            "frame",
+            "min_pause",
+            "backchannel_max",
+            "interrupt_overlap",
+            "listen_pause",
+            "opening_min",
+            "backchannel_words_max",
+        ):
             v = getattr(self, name)
             if name == "frame" and not (0 < v <= 1):
                 raise AttuneError(f"{{frame}} must be between 0 and 1 seconds (got {v})", "frame")
@@ -101,7 +108,7 @@ class Timeline:
         if duration is None:
             duration = max((s.end for s in segs), default=0.0)
         self.n = max(p.frames(duration), 0)  # regions past the duration are cut
-        first = {}
+        first: dict[str, float] = {}
         for s in segs:
             first[s.speaker] = min(first.get(s.speaker, s.start), s.start)
         self.labels = sorted(first, key=lambda spk: (first[spk], spk))
@@ -131,24 +138,32 @@ class Timeline:
         return self.clinician in self.acts and self.patient is not None
 
     @property
+    def parties(self) -> tuple[str, str]:
+        """(clinician, patient): only for the two-party metrics."""
+        assert self.clinician is not None and self.patient is not None, "a two-party metric without two parties"
+        return self.clinician, self.patient
+
+    @property
     def role_of(self) -> dict[str, str]:
-        return {self.clinician: "clinician", self.patient: "patient"}  # type: ignore[dict-item]
+        c, p = self.parties
+        return {c: "clinician", p: "patient"}
 
     # ------------------------------------------------------------------ built once
     @cached_property
     def neither(self) -> np.ndarray:
         """Frames in which neither the clinician nor the patient is talking."""
-        return ~self.acts[self.clinician] & ~self.acts[self.patient]  # type: ignore[index]
+        c, p = self.parties
+        return ~self.acts[c] & ~self.acts[p]
 
     @cached_property
     def spurts(self) -> dict[str, list[Spurt]]:
-        c, p = self.clinician, self.patient
-        return {c: talkspurts(c, self.acts[c]), p: talkspurts(p, self.acts[p])}  # type: ignore[dict-item,index,arg-type]
+        c, p = self.parties
+        return {c: talkspurts(c, self.acts[c]), p: talkspurts(p, self.acts[p])}
 
     @cached_property
     def entries(self) -> list[FloorEntry]:
-        c, p = self.clinician, self.patient
-        return floor_entries(self.acts[c], self.acts[p], c, p)  # type: ignore[index,arg-type]
+        c, p = self.parties
+        return floor_entries(self.acts[c], self.acts[p], c, p)
 
     @cached_property
     def turns(self) -> list[TurnSpan]:
@@ -163,10 +178,11 @@ class Timeline:
         turn_starts = {(t.speaker, t.start) for t in self.turns}
         by_words = bool(self.words)
         out = Listener([], [], [])
-        for spk, other in ((self.clinician, self.patient), (self.patient, self.clinician)):
-            role = self.role_of[spk]  # type: ignore[index]
-            for s in self.spurts[spk]:  # type: ignore[index]
-                o = containing(self.spurts[other], s.start)  # type: ignore[index]
+        c, pt = self.parties
+        for spk, other in ((c, pt), (pt, c)):
+            role = self.role_of[spk]
+            for s in self.spurts[spk]:
+                o = containing(self.spurts[other], s.start)
                 if o is None or o.start >= s.start:
                     continue  # the other was not already talking at S's onset
                 if s.length <= p.frames(p.backchannel_max) or (by_words and self._backchannel_words(spk, s)):
@@ -175,7 +191,7 @@ class Timeline:
                     continue
                 if o.end - s.start >= p.frames(p.interrupt_overlap):
                     successful = first_solo_at_or_after(self.entries, s.start) == spk
-                    out.raw.append(Interruption(spk, s.start, successful))  # type: ignore[arg-type]
+                    out.raw.append(Interruption(spk, s.start, successful))
                     out.interruptions.append(self.span(s.start, s.end, speaker=spk, role=role, successful=successful))
         out.backchannels.sort(key=lambda e: e["start"])
         out.interruptions.sort(key=lambda e: e["start"])

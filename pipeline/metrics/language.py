@@ -18,8 +18,17 @@ from .registry import Measured, Metric, metric_group
 
 # A question is "open" when its first words (after leading discourse markers) are one of these.
 OPEN_OPENERS = (
-    "what", "how", "why", "tell me", "describe", "explain", "in what way",
-    "could you tell", "could you describe", "can you tell", "can you describe",
+    "what",
+    "how",
+    "why",
+    "tell me",
+    "describe",
+    "explain",
+    "in what way",
+    "could you tell",
+    "could you describe",
+    "can you tell",
+    "can you describe",
 )
 # Skipped at the start of a sentence before looking for an opener ("Okay, so what ...?").
 DISCOURSE_MARKERS = {"okay", "ok", "so", "and", "right", "well", "now", "um", "uh", "alright", "erm"}
@@ -28,26 +37,42 @@ DISCOURSE_MARKERS = {"okay", "ok", "so", "and", "right", "well", "now", "um", "u
 # Supporting, Exploring). A clinician sentence that matches any pattern counts once.
 EMPATHY_PATTERNS: dict[str, tuple[str, ...]] = {
     "naming": (
-        r"\bthat must (be|have been)\b", r"\bit must (be|have been)\b", r"\byou (seem|sound|look) (really |very |quite |so )?(worried|upset|anxious|concerned|frustrated|tired|down|scared|stressed)",
-        r"\bthat sounds (really |very |so |quite )?(difficult|hard|tough|awful|terrible|frustrating|painful|worrying|scary|upsetting|stressful|exhausting|distressing)",
-        r"\bsounds like (it|that) (has been|was|is) (really |very |so |quite )?(difficult|hard|tough|awful|frustrating|worrying|stressful)",
+        r"\bthat must (be|have been)\b",
+        r"\bit must (be|have been)\b",
+        r"\byou (seem|sound|look) (really |very |quite |so )?"
+        r"(worried|upset|anxious|concerned|frustrated|tired|down|scared|stressed)",
+        r"\bthat sounds (really |very |so |quite )?(difficult|hard|tough|awful|terrible|frustrating|painful|"
+        r"worrying|scary|upsetting|stressful|exhausting|distressing)",
+        r"\bsounds like (it|that) (has been|was|is) (really |very |so |quite )?"
+        r"(difficult|hard|tough|awful|frustrating|worrying|stressful)",
     ),
     "understanding": (
-        r"\bi can (imagine|understand|see why|see how|see that)\b", r"\bi understand\b",
-        r"\b(that is|that's|it is|it's) (completely |totally |very )?understandable\b", r"\bno wonder\b",
+        r"\bi can (imagine|understand|see why|see how|see that)\b",
+        r"\bi understand\b",
+        r"\b(that is|that's|it is|it's) (completely |totally |very )?understandable\b",
+        r"\bno wonder\b",
         r"\bmakes (complete |total )?sense\b",
     ),
     "respecting": (
-        r"\b(you have|you've) (done|coped|managed) (really |very )?(well|brilliantly)\b", r"\bwell done\b",
-        r"\bthank you for (telling|sharing|being)\b", r"\bi appreciate\b", r"\b(it's|it is) good that you\b",
+        r"\b(you have|you've) (done|coped|managed) (really |very )?(well|brilliantly)\b",
+        r"\bwell done\b",
+        r"\bthank you for (telling|sharing|being)\b",
+        r"\bi appreciate\b",
+        r"\b(it's|it is) good that you\b",
     ),
     "supporting": (
-        r"\b(we will|we'll|we can|let's) (work|get through|sort|figure)\b", r"\bi('m| am) here (for|to)\b",
-        r"\b(i will|i'll) help\b", r"\btogether\b", r"\byou('re| are) not alone\b",
+        r"\b(we will|we'll|we can|let's) (work|get through|sort|figure)\b",
+        r"\bi('m| am) here (for|to)\b",
+        r"\b(i will|i'll) help\b",
+        r"\btogether\b",
+        r"\byou('re| are) not alone\b",
     ),
     "exploring": (
-        r"\btell me more\b", r"\bhow (are|do) you feel(ing)? about\b", r"\bwhat (worries|concerns|frightens) you\b",
-        r"\bwhat('s| is) (worrying|bothering|concerning) you\b", r"\bhow (has|is) (this|that|it) (been )?affect",
+        r"\btell me more\b",
+        r"\bhow (are|do) you feel(ing)? about\b",
+        r"\bwhat (worries|concerns|frightens) you\b",
+        r"\bwhat('s| is) (worrying|bothering|concerning) you\b",
+        r"\bhow (has|is) (this|that|it) (been )?affect",
     ),
     "sorry": (r"\bsorry to hear\b", r"\b(i'm|i am) (so |very |really )?sorry (that|about|you)\b"),
 }
@@ -55,10 +80,27 @@ _EMPATHY_RE = [re.compile(p) for pats in EMPATHY_PATTERNS.values() for p in pats
 
 # Tokens that make up a backchannel ("mm-hmm", "yeah", "I see" ...).
 BACKCHANNEL_TOKENS = (
-    "mm", "mhm", "mm-hmm", "mmhmm", "mm-hm", "hmm", "uh-huh", "uhuh", "yeah", "yes", "yep", "right",
-    "okay", "ok", "i see", "sure", "oh",
+    "mm",
+    "mhm",
+    "mm-hmm",
+    "mmhmm",
+    "mm-hm",
+    "hmm",
+    "uh-huh",
+    "uhuh",
+    "yeah",
+    "yes",
+    "yep",
+    "right",
+    "okay",
+    "ok",
+    "i see",
+    "sure",
+    "oh",
 )
-_BC_RE = re.compile(r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(BACKCHANNEL_TOKENS, key=len, reverse=True)) + r")\s*)+$")
+_BC_RE = re.compile(
+    r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(BACKCHANNEL_TOKENS, key=len, reverse=True)) + r")\s*)+$"
+)
 
 
 def only_backchannel_tokens(words: Sequence[Word]) -> bool:
@@ -84,33 +126,76 @@ def is_empathy_statement(sentence: str) -> bool:
 
 
 METRICS = (
-    Metric("clinician_words", None, "count", "Words the clinician said (as recognised).",
-           "Speech recognition misses some words."),
-    Metric("patient_words", None, "count", "Words the patient said (as recognised).",
-           "Speech recognition misses some words."),
-    Metric("clinician_wpm", None, "words/min", "Clinician speaking rate over their own talk time.",
-           "Whether the pace suited the patient."),
-    Metric("patient_wpm", None, "words/min", "Patient speaking rate over their own talk time.",
-           "Why the patient spoke fast or slowly."),
-    Metric("clinician_questions", "equality", "count",
-           "Recognised clinician sentences ending in a question mark.",
-           "Depends on the speech recogniser's punctuation; tag questions and rising intonation may be missed.",
-           per_10min="clinician_questions_per_10min"),
-    Metric("clinician_open_questions", "empathy", "count",
-           "Clinician questions starting with an open opener (what, how, why, tell me, "
-           "describe, explain, in what way, could you tell/describe).",
-           "Whether the question was genuinely open ('How many?' starts with 'how')."),
-    Metric("clinician_open_question_share", "empathy", "share",
-           "Open questions as a share of the clinician's questions.",
-           "Closed questions are right for focused history-taking.", cohort_rank=7),
-    Metric("patient_questions", "equality", "count",
-           "Recognised patient sentences ending in a question mark: the patient's agenda.",
-           "Same limits as clinician_questions."),
-    Metric("clinician_empathy_statements", "empathy", "count",
-           "Clinician sentences matching the empathy phrase list (NURSE: naming, understanding, "
-           "respecting, supporting, exploring).",
-           "Empathy shown by tone, timing or action; a phrase said mechanically still counts.",
-           (_("NURSE model", "back2005"),), per_10min="clinician_empathy_per_10min", cohort_rank=8),
+    Metric(
+        "clinician_words",
+        None,
+        "count",
+        "Words the clinician said (as recognised).",
+        "Speech recognition misses some words.",
+    ),
+    Metric(
+        "patient_words",
+        None,
+        "count",
+        "Words the patient said (as recognised).",
+        "Speech recognition misses some words.",
+    ),
+    Metric(
+        "clinician_wpm",
+        None,
+        "words/min",
+        "Clinician speaking rate over their own talk time.",
+        "Whether the pace suited the patient.",
+    ),
+    Metric(
+        "patient_wpm",
+        None,
+        "words/min",
+        "Patient speaking rate over their own talk time.",
+        "Why the patient spoke fast or slowly.",
+    ),
+    Metric(
+        "clinician_questions",
+        "equality",
+        "count",
+        "Recognised clinician sentences ending in a question mark.",
+        "Depends on the speech recogniser's punctuation; tag questions and rising intonation may be missed.",
+        per_10min="clinician_questions_per_10min",
+    ),
+    Metric(
+        "clinician_open_questions",
+        "empathy",
+        "count",
+        "Clinician questions starting with an open opener (what, how, why, tell me, "
+        "describe, explain, in what way, could you tell/describe).",
+        "Whether the question was genuinely open ('How many?' starts with 'how').",
+    ),
+    Metric(
+        "clinician_open_question_share",
+        "empathy",
+        "share",
+        "Open questions as a share of the clinician's questions.",
+        "Closed questions are right for focused history-taking.",
+        cohort_rank=7,
+    ),
+    Metric(
+        "patient_questions",
+        "equality",
+        "count",
+        "Recognised patient sentences ending in a question mark: the patient's agenda.",
+        "Same limits as clinician_questions.",
+    ),
+    Metric(
+        "clinician_empathy_statements",
+        "empathy",
+        "count",
+        "Clinician sentences matching the empathy phrase list (NURSE: naming, understanding, "
+        "respecting, supporting, exploring).",
+        "Empathy shown by tone, timing or action; a phrase said mechanically still counts.",
+        (_("NURSE model", "back2005"),),
+        per_10min="clinician_empathy_per_10min",
+        cohort_rank=8,
+    ),
 )
 
 
@@ -119,7 +204,8 @@ def word_metrics(tl: Timeline) -> Measured:
     """The word-based metrics (see the module docstring)."""
     words: Sequence[Word] = tl.words or []
     clinician, patient = tl.clinician, tl.patient
-    c_talk_s = tl.talk[clinician] * tl.params.frame  # type: ignore[index]
+    assert clinician is not None
+    c_talk_s = tl.talk[clinician] * tl.params.frame
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
     sents = sentences(words)
     c_words = sum(1 for w in words if w.speaker == clinician)
@@ -127,16 +213,16 @@ def word_metrics(tl: Timeline) -> Measured:
     c_q = [s for spk, s in sents if spk == clinician and is_question(s)]
     c_open = [s for s in c_q if is_open_question(s)]
     two = patient is not None
-    return Measured({
-        "clinician_words": c_words,
-        "patient_words": p_words if two else None,
-        "clinician_wpm": round(c_words / (c_talk_s / 60), 1) if c_talk_s > 0 else None,
-        "patient_wpm": round(p_words / (p_talk_s / 60), 1) if two and p_talk_s > 0 else None,
-        "clinician_questions": len(c_q),
-        "clinician_open_questions": len(c_open),
-        "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
-        "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if two else None,
-        "clinician_empathy_statements": sum(
-            1 for spk, s in sents if spk == clinician and is_empathy_statement(s)
-        ),
-    })
+    return Measured(
+        {
+            "clinician_words": c_words,
+            "patient_words": p_words if two else None,
+            "clinician_wpm": round(c_words / (c_talk_s / 60), 1) if c_talk_s > 0 else None,
+            "patient_wpm": round(p_words / (p_talk_s / 60), 1) if two and p_talk_s > 0 else None,
+            "clinician_questions": len(c_q),
+            "clinician_open_questions": len(c_open),
+            "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
+            "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if two else None,
+            "clinician_empathy_statements": sum(1 for spk, s in sents if spk == clinician and is_empathy_statement(s)),
+        }
+    )

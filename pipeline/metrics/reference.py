@@ -19,27 +19,27 @@ QUALITIES = {
 
 CITATIONS = {
     "beckman1984": "Beckman HB, Frankel RM. The effect of physician behavior on the collection of data. "
-                   "Ann Intern Med. 1984;101(5):692-696.",
+    "Ann Intern Med. 1984;101(5):692-696.",
     "marvel1999": "Marvel MK, Epstein RM, Flowers K, Beckman HB. Soliciting the patient's agenda: have we "
-                  "improved? JAMA. 1999;281(3):283-287.",
+    "improved? JAMA. 1999;281(3):283-287.",
     "singhospina2019": "Singh Ospina N, Phillips KA, Rodriguez-Gutierrez R, et al. Eliciting the patient's "
-                       "agenda: secondary analysis of recorded clinical encounters. J Gen Intern Med. "
-                       "2019;34(1):36-40.",
+    "agenda: secondary analysis of recorded clinical encounters. J Gen Intern Med. "
+    "2019;34(1):36-40.",
     "mulder2023": "Mulder-Vos I, Driever EM, Brand PLP. Observational study on the timing and method of "
-                  "interruption by hospital consultants during the opening statement in outpatient "
-                  "consultations. BMJ Open. 2023;13(9):e066678.",
+    "interruption by hospital consultants during the opening statement in outpatient "
+    "consultations. BMJ Open. 2023;13(9):e066678.",
     "langewitz2002": "Langewitz W, Denz M, Keller A, et al. Spontaneous talking time at start of consultation "
-                     "in outpatient clinic: cohort study. BMJ. 2002;325:682-683.",
+    "in outpatient clinic: cohort study. BMJ. 2002;325:682-683.",
     "stivers2009": "Stivers T, Enfield NJ, Brown P, et al. Universals and cultural variation in turn-taking "
-                   "in conversation. Proc Natl Acad Sci USA. 2009;106(26):10587-10592.",
+    "in conversation. Proc Natl Acad Sci USA. 2009;106(26):10587-10592.",
     "rias": "Roter Interaction Analysis System (RIAS) studies of primary care: physician-to-patient "
-            "utterance ratios of about 1.45-1.93 (range as given in the attunement metrics "
-            "specification; counts utterances, not seconds).",
+    "utterance ratios of about 1.45-1.93 (range as given in the attunement metrics "
+    "specification; counts utterances, not seconds).",
     "roter2008": "Roter DL, Larson SM, Beach MC, Cooper LA. Interactive and evaluative correlates of "
-                 "dialogue sequence: a simulation study applying the RIAS to turn taking structures. "
-                 "Patient Educ Couns. 2008;71(1):26-33.",
+    "dialogue sequence: a simulation study applying the RIAS to turn taking structures. "
+    "Patient Educ Couns. 2008;71(1):26-33.",
     "back2005": "Back AL, Arnold RM, Baile WF, Tulsky JA, Fryer-Edwards K. Approaching difficult "
-                "communication tasks in oncology. CA Cancer J Clin. 2005;55(3):164-177 (the NURSE model).",
+    "communication tasks in oncology. CA Cancer J Clin. 2005;55(3):164-177 (the NURSE model).",
 }
 
 

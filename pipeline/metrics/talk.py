@@ -7,35 +7,58 @@ from .reference import RefValue as _
 from .registry import Measured, Metric, metric_group
 
 METRICS = (
-    Metric("clinician_talk_s", "equality", "s", "Seconds the clinician was talking (overlap included).",
-           "Anything about content."),
-    Metric("patient_talk_s", "equality", "s", "Seconds the patient was talking (overlap included).",
-           "Anything about content."),
-    Metric("clinician_talk_share", "equality", "share",
-           "The clinician's share of the time either party was talking (clinician seconds / "
-           "(clinician + patient seconds)).",
-           "Whether the talk was useful: explaining a diagnosis or a plan rightly takes time. "
-           "Seconds are not utterances, so it is not directly comparable with RIAS counts.",
-           (_("physician share of utterances 0.59-0.66 (ratio 1.45-1.93)", "rias", low=0.59, high=0.66),),
-           cohort_rank=1),
-    Metric("overlap_s", None, "s", "Seconds both were talking at once.",
-           "Whether overlap was competitive or supportive."),
-    Metric("silence_s", None, "s", "Seconds neither clinician nor patient was talking.",
-           "What happened in the silence (examination, writing, thinking)."),
+    Metric(
+        "clinician_talk_s",
+        "equality",
+        "s",
+        "Seconds the clinician was talking (overlap included).",
+        "Anything about content.",
+    ),
+    Metric(
+        "patient_talk_s",
+        "equality",
+        "s",
+        "Seconds the patient was talking (overlap included).",
+        "Anything about content.",
+    ),
+    Metric(
+        "clinician_talk_share",
+        "equality",
+        "share",
+        "The clinician's share of the time either party was talking (clinician seconds / "
+        "(clinician + patient seconds)).",
+        "Whether the talk was useful: explaining a diagnosis or a plan rightly takes time. "
+        "Seconds are not utterances, so it is not directly comparable with RIAS counts.",
+        (_("physician share of utterances 0.59-0.66 (ratio 1.45-1.93)", "rias", low=0.59, high=0.66),),
+        cohort_rank=1,
+    ),
+    Metric(
+        "overlap_s", None, "s", "Seconds both were talking at once.", "Whether overlap was competitive or supportive."
+    ),
+    Metric(
+        "silence_s",
+        None,
+        "s",
+        "Seconds neither clinician nor patient was talking.",
+        "What happened in the silence (examination, writing, thinking).",
+    ),
 )
 
 
 @metric_group("talk", METRICS, needs="clinician")
 def talk(tl: Timeline) -> Measured:
-    c_talk = tl.talk[tl.clinician]  # type: ignore[index]
+    assert tl.clinician is not None
+    c_talk = tl.talk[tl.clinician]
     if tl.patient is None:
         return Measured({"clinician_talk_s": tl.s(c_talk)})
     p_talk = tl.talk[tl.patient]
-    both = tl.acts[tl.clinician] & tl.acts[tl.patient]  # type: ignore[index]
-    return Measured({
-        "clinician_talk_s": tl.s(c_talk),
-        "patient_talk_s": tl.s(p_talk),
-        "clinician_talk_share": round(c_talk / (c_talk + p_talk), 4) if c_talk + p_talk else None,
-        "overlap_s": tl.s(int(both.sum())),
-        "silence_s": tl.s(int(tl.neither.sum())),
-    })
+    both = tl.acts[tl.clinician] & tl.acts[tl.patient]
+    return Measured(
+        {
+            "clinician_talk_s": tl.s(c_talk),
+            "patient_talk_s": tl.s(p_talk),
+            "clinician_talk_share": round(c_talk / (c_talk + p_talk), 4) if c_talk + p_talk else None,
+            "overlap_s": tl.s(int(both.sum())),
+            "silence_s": tl.s(int(tl.neither.sum())),
+        }
+    )

@@ -53,9 +53,7 @@ def to_frames(t: float, frame: float) -> int:
     return int(round(t / frame))
 
 
-def activity(
-    regions: Iterable[tuple[float, float]], n_frames: int, frame: float, min_pause_frames: int
-) -> np.ndarray:
+def activity(regions: Iterable[tuple[float, float]], n_frames: int, frame: float, min_pause_frames: int) -> np.ndarray:
     """Boolean activity of one speaker; interior silences shorter than the pause are filled."""
     act = np.zeros(n_frames, dtype=bool)
     for start, end in regions:
@@ -64,7 +62,7 @@ def activity(
             act[a:b] = True
     if min_pause_frames > 0:
         runs = runs_of(act)
-        for (s0, e0), (s1, _e1) in zip(runs, runs[1:]):
+        for (_s0, e0), (s1, _e1) in zip(runs, runs[1:]):
             if s1 - e0 < min_pause_frames:
                 act[e0:s1] = True
     return act
@@ -106,9 +104,7 @@ def containing(spurts: Sequence[Spurt], frame_index: int) -> Optional[Spurt]:
     return None
 
 
-def turns_from_floor(
-    entries: Sequence[FloorEntry], spurts: dict[str, list[Spurt]], n_frames: int
-) -> list[TurnSpan]:
+def turns_from_floor(entries: Sequence[FloorEntry], spurts: dict[str, list[Spurt]], n_frames: int) -> list[TurnSpan]:
     """One turn per floor entry.
 
     Start = onset of the speaker's talkspurt containing the entry's first solo frame; end =

@@ -44,7 +44,7 @@ def encode_mp3(samples) -> bytes:
         chunk = 16000
         x = np.ascontiguousarray(samples, dtype=np.float32)
         for i in range(0, len(x), chunk):
-            frame = av.AudioFrame.from_ndarray(x[None, i:i + chunk], format="flt", layout="mono")
+            frame = av.AudioFrame.from_ndarray(x[None, i : i + chunk], format="flt", layout="mono")
             frame.sample_rate = 16000
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -53,8 +53,9 @@ def encode_mp3(samples) -> bytes:
     return buf.getvalue()
 
 
-def prepare_audio(result: Result, audio_path: Optional[str | Path], report_path: Path,
-                  notes: list[str], samples=None) -> tuple[Optional[dict], dict[str, bytes]]:
+def prepare_audio(
+    result: Result, audio_path: Optional[str | Path], report_path: Path, notes: list[str], samples=None
+) -> tuple[Optional[dict], dict[str, bytes]]:
     """The player's source, and any file to write beside the report.
 
     An explicitly given audio file must be the analysed recording (same sha256). When the
@@ -65,7 +66,7 @@ def prepare_audio(result: Result, audio_path: Optional[str | Path], report_path:
     from ..audio import file_sha256, load_audio
 
     explicit = audio_path is not None
-    path = Path(audio_path) if explicit else Path(result.recording.path)
+    path = Path(audio_path) if audio_path is not None else Path(result.recording.path)
     if not explicit and not path.is_absolute() and not path.exists():
         path = report_path.parent / path.name
     if not path.is_file():
@@ -92,17 +93,24 @@ def _csp(css: str, js: str) -> str:
     def h(text: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
-    return ("default-src 'none'; "
-            f"style-src {h(css)}; script-src {h(js)}; "
-            "img-src data:; media-src data: 'self'; connect-src 'none'; font-src 'none'; "
-            "frame-src 'none'; object-src 'none'; form-action 'none'; base-uri 'none'")
+    return (
+        "default-src 'none'; "
+        f"style-src {h(css)}; script-src {h(js)}; "
+        "img-src data:; media-src data: 'self'; connect-src 'none'; font-src 'none'; "
+        "frame-src 'none'; object-src 'none'; form-action 'none'; base-uri 'none'"
+    )
 
 
 def json_for_script(data) -> str:
     """JSON that cannot end the <script> element it sits in."""
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def render_html(result: Result, audio: Optional[dict] = None, notes: Optional[list[str]] = None) -> str:
@@ -111,8 +119,13 @@ def render_html(result: Result, audio: Optional[dict] = None, notes: Optional[li
 
     data = prepare(result, audio)
     data["notes"] += list(notes or [])
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     data["version"] = data["version"] or ""
@@ -131,15 +144,21 @@ def _markup(text: str):
     return Markup(text)
 
 
-def build_report(result: Result, report_path: str | Path, audio_path: Optional[str | Path] = None,
-                 include_audio: bool = True, samples=None) -> dict[str, str | bytes]:
+def build_report(
+    result: Result,
+    report_path: str | Path,
+    audio_path: Optional[str | Path] = None,
+    include_audio: bool = True,
+    samples=None,
+) -> dict[str, str | bytes]:
     """Render the report: ``{file name: content}`` for the report and any audio file beside it.
 
     ``samples``: the decoded 16 kHz mono audio of ``audio_path``, when the caller has it.
     """
     report_path = Path(report_path)
     notes: list[str] = []
-    audio, extra = (None, {})
+    audio: Optional[dict] = None
+    extra: dict[str, bytes] = {}
     if include_audio:
         audio, extra = prepare_audio(result, audio_path, report_path, notes, samples)
     files: dict[str, str | bytes] = {report_path.name: render_html(result, audio, notes)}
@@ -147,8 +166,14 @@ def build_report(result: Result, report_path: str | Path, audio_path: Optional[s
     return files
 
 
-def build_cohort(frame, html_path: str | Path, group_by: str = "clinician", metrics=None,
-                 title: Optional[str] = None, source: str = "") -> dict[str, str]:
+def build_cohort(
+    frame,
+    html_path: str | Path,
+    group_by: str = "clinician",
+    metrics=None,
+    title: Optional[str] = None,
+    source: str = "",
+) -> dict[str, str]:
     """The cohort page and its CSV tables: ``{file name: content}``, all to go beside each other.
 
     ``frame``: the results database's table (:meth:`pipeline.store.Store.frame`).
@@ -162,12 +187,18 @@ def build_cohort(frame, html_path: str | Path, group_by: str = "clinician", metr
     metrics = list(metrics or cohort.DEFAULT_METRICS)
     df = cohort.prepare_frame(frame, group_by, metrics)
     data = cohort.prepare(df, group_by, metrics, html_path, title=title, source=source)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     css = (TEMPLATES / "cohort.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "cohort.js").read_text(encoding="utf-8")
-    html = env.get_template("cohort.html.j2").render(**data, version=__version__, css=_markup(css), js=_markup(js),
-                                                     csp=_markup(_csp(css, js)))
+    html = env.get_template("cohort.html.j2").render(
+        **data, version=__version__, css=_markup(css), js=_markup(js), csp=_markup(_csp(css, js))
+    )
     stem = html_path.stem
     files: dict[str, str] = {html_path.name: html}
     for name, text in cohort.tables_csv(df, data, metrics, group_by).items():

@@ -45,9 +45,13 @@ def metric_info(name: str) -> dict:
     info = registry.by_name()
     if name in PER_10MIN:
         base = info[PER_10MIN[name]]
-        return {"name": name, "title": card_title(name), "unit": "per10",
-                "what": f"{base.what} Per 10 minutes of recording ({PER_10MIN[name]} x 600 / duration).",
-                "cannot_tell": base.cannot_tell}
+        return {
+            "name": name,
+            "title": card_title(name),
+            "unit": "per10",
+            "what": f"{base.what} Per 10 minutes of recording ({PER_10MIN[name]} x 600 / duration).",
+            "cannot_tell": base.cannot_tell,
+        }
     m = info[name]
     return {"name": name, "title": card_title(name), "unit": m.unit, "what": m.what, "cannot_tell": m.cannot_tell}
 
@@ -86,8 +90,15 @@ def _quantiles(values: Sequence[float]) -> dict:
 
     v = np.asarray(sorted(values), dtype=float)
     q1, med, q3 = (float(x) for x in np.percentile(v, [25, 50, 75]))
-    return {"n": len(v), "median": med, "q1": q1, "q3": q3, "min": float(v[0]), "max": float(v[-1]),
-            "mean": float(v.mean())}
+    return {
+        "n": len(v),
+        "median": med,
+        "q1": q1,
+        "q3": q3,
+        "min": float(v[0]),
+        "max": float(v[-1]),
+        "mean": float(v.mean()),
+    }
 
 
 def group_stats(df, group_col: str, metrics: Sequence[str]) -> list[dict]:
@@ -99,8 +110,19 @@ def group_stats(df, group_col: str, metrics: Sequence[str]) -> list[dict]:
             if vals:
                 rows.append({"group": group, "metric": metric, **_quantiles(vals)})
             else:
-                rows.append({"group": group, "metric": metric, "n": 0, "median": None, "q1": None, "q3": None,
-                             "min": None, "max": None, "mean": None})
+                rows.append(
+                    {
+                        "group": group,
+                        "metric": metric,
+                        "n": 0,
+                        "median": None,
+                        "q1": None,
+                        "q3": None,
+                        "min": None,
+                        "max": None,
+                        "mean": None,
+                    }
+                )
     return rows
 
 
@@ -119,9 +141,19 @@ def find_outliers(df, group_col: str, metrics: Sequence[str]) -> list[dict]:
         for idx, v in vals.items():
             if v < lo or v > hi:
                 row = df.loc[idx]
-                out.append({"id": int(row["id"]), "recording": row["recording"], "group": row[group_col],
-                            "metric": metric, "value": float(v), "direction": "high" if v > hi else "low",
-                            "cohort_median": q["median"], "fence_low": lo, "fence_high": hi})
+                out.append(
+                    {
+                        "id": int(row["id"]),
+                        "recording": row["recording"],
+                        "group": row[group_col],
+                        "metric": metric,
+                        "value": float(v),
+                        "direction": "high" if v > hi else "low",
+                        "cohort_median": q["median"],
+                        "fence_low": lo,
+                        "fence_high": hi,
+                    }
+                )
     out.sort(key=lambda r: (r["metric"], r["direction"], -abs(r["value"] - r["cohort_median"])))
     return out
 
@@ -182,10 +214,25 @@ def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dic
         raise InputError(f"{{metrics}} {unknown[0]}: unknown metric (see docs/metrics.md)", "metrics")
     df = add_derived(df)
     if group_by not in df.columns or group_by in METRIC_NAMES or group_by in PER_10MIN:
-        labels = [c for c in df.columns if c in ("clinician", "patient", "station", "date", "mode")
-                  or c not in set(METRIC_NAMES) | set(PER_10MIN) | {"id", "path", "sha256", "duration_s", "analysed",
-                                                                   "options_hash", "result_path", "report_path",
-                                                                   "attunement_version"}]
+        labels = [
+            c
+            for c in df.columns
+            if c in ("clinician", "patient", "station", "date", "mode")
+            or c
+            not in set(METRIC_NAMES)
+            | set(PER_10MIN)
+            | {
+                "id",
+                "path",
+                "sha256",
+                "duration_s",
+                "analysed",
+                "options_hash",
+                "result_path",
+                "report_path",
+                "attunement_version",
+            }
+        ]
         raise InputError(f"{{group_by}} {group_by}: no such label (labels: {', '.join(labels)})", "group_by")
     df["group"] = df[group_by].map(lambda v: v if isinstance(v, str) and v.strip() else None)
     df["group"] = df["group"].fillna(UNLABELLED.format(col=group_by)).astype(str)
@@ -194,16 +241,21 @@ def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dic
     return df.sort_values(["when", "id"]).reset_index(drop=True)
 
 
-def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_METRICS,
-            html_path: Path = Path("cohort.html"), title: Optional[str] = None, source: str = "") -> dict:
+def prepare(
+    df,
+    group_by: str = "clinician",
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    html_path: Path = Path("cohort.html"),
+    title: Optional[str] = None,
+    source: str = "",
+) -> dict:
     """Everything the cohort template draws, from :func:`prepare_frame`'s table."""
     html_dir = Path(html_path).resolve().parent
     groups = sorted(df["group"].unique(), key=lambda g: (g.startswith("("), g.lower()))
     stats = group_stats(df, "group", metrics)
     stat_of = {(r["group"], r["metric"]): r for r in stats}
     outliers = find_outliers(df, "group", metrics)
-    links = {int(r.id): report_link(r.report_path, html_dir)
-             for r in df.itertuples()}
+    links = {int(r.id): report_link(r.report_path, html_dir) for r in df.itertuples()}
     t_lo, t_hi = df["when"].min(), df["when"].max()
     t_span = max((t_hi - t_lo).total_seconds(), 86400.0) if len(df) else 86400.0
 
@@ -233,14 +285,21 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
                 iqr = q["q3"] - q["q1"]
                 wlo = min(v for v in gv if v >= q["q1"] - 1.5 * iqr)
                 whi = max(v for v in gv if v <= q["q3"] + 1.5 * iqr)
-                row.update({
-                    "median": fmt(q["median"], info["unit"]), "iqr": f"{fmt(q['q1'], info['unit'])} to "
-                    f"{fmt(q['q3'], info['unit'])}",
-                    "x_q1": x(q["q1"]), "x_q3": x(q["q3"]), "x_med": x(q["median"]), "x_wlo": x(wlo),
-                    "x_whi": x(whi),
-                    "dots": [{"x": x(float(v)), "dy": round(_jitter(int(sub.loc[i, "id"])) * ROW_H * 0.3, 1)}
-                             for i, v in gv.items()],
-                })
+                row.update(
+                    {
+                        "median": fmt(q["median"], info["unit"]),
+                        "iqr": f"{fmt(q['q1'], info['unit'])} to {fmt(q['q3'], info['unit'])}",
+                        "x_q1": x(q["q1"]),
+                        "x_q3": x(q["q3"]),
+                        "x_med": x(q["median"]),
+                        "x_wlo": x(wlo),
+                        "x_whi": x(whi),
+                        "dots": [
+                            {"x": x(float(v)), "dy": round(_jitter(int(sub.loc[i, "id"])) * ROW_H * 0.3, 1)}
+                            for i, v in gv.items()
+                        ],
+                    }
+                )
             rows.append(row)
         # over time: one small panel per group
         panels = []
@@ -251,44 +310,87 @@ def prepare(df, group_by: str = "clinician", metrics: Sequence[str] = DEFAULT_ME
                 v = float(getattr(r, metric))
                 px = round(PANEL_W * ((r.when - t_lo).total_seconds() / t_span), 1) if len(df) > 1 else PANEL_W / 2
                 py = y(v)
-                pts.append({"x": px, "y": py, "label": f"{r.recording}, {r.when.strftime('%Y-%m-%d')}: "
-                                                       f"{fmt(v, info['unit'])}", "href": links.get(int(r.id))})
+                pts.append(
+                    {
+                        "x": px,
+                        "y": py,
+                        "label": f"{r.recording}, {r.when.strftime('%Y-%m-%d')}: {fmt(v, info['unit'])}",
+                        "href": links.get(int(r.id)),
+                    }
+                )
             panels.append({"group": g, "points": pts, "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts)})
-        sections.append({
-            **info, "empty": False, "rows": rows, "panels": panels,
-            "ticks": [{"x": x(t), "label": fmt(t, info["unit"])} for t in _nice_ticks(lo, hi) if lo <= t <= hi],
-            "cohort": {"median": fmt(cohort["median"], info["unit"]), "x_med": x(cohort["median"]),
-                       "iqr": f"{fmt(cohort['q1'], info['unit'])} to {fmt(cohort['q3'], info['unit'])}",
-                       "n": cohort["n"]},
-            "y_med": y(cohort["median"]),
-            "axis_lo": fmt(lo, info["unit"]), "axis_hi": fmt(hi, info["unit"]),
-        })
+        sections.append(
+            {
+                **info,
+                "empty": False,
+                "rows": rows,
+                "panels": panels,
+                "ticks": [{"x": x(t), "label": fmt(t, info["unit"])} for t in _nice_ticks(lo, hi) if lo <= t <= hi],
+                "cohort": {
+                    "median": fmt(cohort["median"], info["unit"]),
+                    "x_med": x(cohort["median"]),
+                    "iqr": f"{fmt(cohort['q1'], info['unit'])} to {fmt(cohort['q3'], info['unit'])}",
+                    "n": cohort["n"],
+                },
+                "y_med": y(cohort["median"]),
+                "axis_lo": fmt(lo, info["unit"]),
+                "axis_hi": fmt(hi, info["unit"]),
+            }
+        )
 
     infos = {m: metric_info(m) for m in metrics}
-    label_cols = [c for c in ("clinician", "station", "patient") if c != group_by and c in df.columns
-                  and df[c].map(lambda v: isinstance(v, str) and bool(v.strip())).any()]
+    label_cols = [
+        c
+        for c in ("clinician", "station", "patient")
+        if c != group_by and c in df.columns and df[c].map(lambda v: isinstance(v, str) and bool(v.strip())).any()
+    ]
     recordings = []
     for r in df.itertuples():
-        recordings.append({
-            "id": int(r.id), "when": r.when.strftime("%Y-%m-%d"), "when_source": r.when_source, "group": r.group,
-            "recording": r.recording, "duration": mmss(float(r.duration_s or 0.0)),
-            "labels": [getattr(r, c) if isinstance(getattr(r, c), str) else "" for c in label_cols],
-            "values": [{"text": fmt(_num(getattr(r, m)), infos[m]["unit"]), "sort": _num(getattr(r, m))}
-                       for m in metrics],
-            "href": links.get(int(r.id)),
-        })
+        recordings.append(
+            {
+                "id": int(r.id),
+                "when": r.when.strftime("%Y-%m-%d"),
+                "when_source": r.when_source,
+                "group": r.group,
+                "recording": r.recording,
+                "duration": mmss(float(r.duration_s or 0.0)),
+                "labels": [getattr(r, c) if isinstance(getattr(r, c), str) else "" for c in label_cols],
+                "values": [
+                    {"text": fmt(_num(getattr(r, m)), infos[m]["unit"]), "sort": _num(getattr(r, m))} for m in metrics
+                ],
+                "href": links.get(int(r.id)),
+            }
+        )
     return {
         "title": title or f"Cohort report: {len(df)} consultations by {group_by}",
-        "source": source, "n": len(df), "groups": groups, "n_groups": len(groups),
-        "group_by": group_by, "label_cols": label_cols,
-        "first": t_lo.strftime("%Y-%m-%d"), "last": t_hi.strftime("%Y-%m-%d"),
+        "source": source,
+        "n": len(df),
+        "groups": groups,
+        "n_groups": len(groups),
+        "group_by": group_by,
+        "label_cols": label_cols,
+        "first": t_lo.strftime("%Y-%m-%d"),
+        "last": t_hi.strftime("%Y-%m-%d"),
         "dates_from_labels": int((df["when_source"] == "date label").sum()),
-        "metrics": [infos[m] for m in metrics], "sections": sections,
-        "outliers": [{**o, "title": infos[o["metric"]]["title"], "value": fmt(o["value"], infos[o["metric"]]["unit"]),
-                      "cohort_median": fmt(o["cohort_median"], infos[o["metric"]]["unit"]),
-                      "href": links.get(o["id"])} for o in outliers],
-        "outlier_rows": outliers, "stats": stats, "recordings": recordings,
-        "box_w": BOX_W, "row_h": ROW_H, "panel_w": PANEL_W, "panel_h": PANEL_H,
+        "metrics": [infos[m] for m in metrics],
+        "sections": sections,
+        "outliers": [
+            {
+                **o,
+                "title": infos[o["metric"]]["title"],
+                "value": fmt(o["value"], infos[o["metric"]]["unit"]),
+                "cohort_median": fmt(o["cohort_median"], infos[o["metric"]]["unit"]),
+                "href": links.get(o["id"]),
+            }
+            for o in outliers
+        ],
+        "outlier_rows": outliers,
+        "stats": stats,
+        "recordings": recordings,
+        "box_w": BOX_W,
+        "row_h": ROW_H,
+        "panel_w": PANEL_W,
+        "panel_h": PANEL_H,
     }
 
 
@@ -311,5 +413,8 @@ def tables_csv(df, data: dict, metrics: Sequence[str], group_by: str) -> dict[st
     recs = recs.rename(columns={"group": group_by, "when": "date"})
     cols = ["id", "recording", "group", "metric", "value", "direction", "cohort_median", "fence_low", "fence_high"]
     outl = pd.DataFrame(data["outlier_rows"], columns=cols).rename(columns={"group": group_by})
-    return {"groups": stats.to_csv(index=False), "recordings": recs.to_csv(index=False),
-            "outliers": outl.to_csv(index=False)}
+    return {
+        "groups": stats.to_csv(index=False),
+        "recordings": recs.to_csv(index=False),
+        "outliers": outl.to_csv(index=False),
+    }

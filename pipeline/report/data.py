@@ -17,11 +17,17 @@ from ..metrics.registry import all_metrics
 from ..outputs import mmss, speaker_label
 from ..result import Result, Segment
 
-CAVEAT = ("Automatic analysis: the numbers are proxies computed from who spoke when and what the "
-          "speech recogniser heard. They are context for reflection, not a verdict on the consultation.")
+CAVEAT = (
+    "Automatic analysis: the numbers are proxies computed from who spoke when and what the "
+    "speech recogniser heard. They are context for reflection, not a verdict on the consultation."
+)
 ROLE_ORDER = {"clinician": 0, "patient": 1, "other": 2}
-GROUPS = [("equality", QUALITIES["equality"]), ("presence", QUALITIES["presence"]),
-          ("empathy", QUALITIES["empathy"]), (None, "Context: numbers that help read the others.")]
+GROUPS = [
+    ("equality", QUALITIES["equality"]),
+    ("presence", QUALITIES["presence"]),
+    ("empathy", QUALITIES["empathy"]),
+    (None, "Context: numbers that help read the others."),
+]
 LATENCY_BINS = [-math.inf, -1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0, 2.0, math.inf]
 
 
@@ -74,8 +80,12 @@ def _cue(value: Any, unit: str, refs) -> Optional[dict]:
             band = {"lo": pct(r.low), "hi": pct(r.high), "label": r.label}
         else:
             ticks.append({"pct": pct(r.value), "label": r.label, "value": r.value})
-    return {"marker": pct(float(value)), "band": band, "ticks": ticks,
-            "axis": [fmt_value(lo_axis, unit), fmt_value(hi_axis, unit)]}
+    return {
+        "marker": pct(float(value)),
+        "band": band,
+        "ticks": ticks,
+        "axis": [fmt_value(lo_axis, unit), fmt_value(hi_axis, unit)],
+    }
 
 
 def metric_cards(metrics: dict) -> list[dict]:
@@ -87,16 +97,18 @@ def metric_cards(metrics: dict) -> list[dict]:
             if info.quality != key or info.name not in metrics:
                 continue
             value = metrics[info.name]
-            cards.append({
-                "name": info.name,
-                "title": card_title(info.name),
-                "value": fmt_value(value, info.unit),
-                "raw": value,
-                "what": info.what,
-                "cannot_tell": info.cannot_tell,
-                "references": [{"label": r.label, "citation": CITATIONS[r.citation]} for r in info.references],
-                "cue": _cue(value, info.unit, info.references),
-            })
+            cards.append(
+                {
+                    "name": info.name,
+                    "title": card_title(info.name),
+                    "value": fmt_value(value, info.unit),
+                    "raw": value,
+                    "what": info.what,
+                    "cannot_tell": info.cannot_tell,
+                    "references": [{"label": r.label, "citation": CITATIONS[r.citation]} for r in info.references],
+                    "cue": _cue(value, info.unit, info.references),
+                }
+            )
         if cards:
             groups.append({"key": key or "context", "title": title, "cards": cards})
     return groups
@@ -141,20 +153,41 @@ def _attach_marks(turns: list[dict], events: dict, roles: dict[str, str]) -> Non
         turn = find(e["start"], e["speaker"], other=False)
         if turn is not None:
             who = "patient" if e["role"] == "clinician" else "clinician"
-            turn["marks"].append({"kind": "interruption", "time": e["start"],
-                                  "text": f"interrupts the {who}" + (" and takes the floor" if e["successful"] else "")})
+            turn["marks"].append(
+                {
+                    "kind": "interruption",
+                    "time": e["start"],
+                    "text": f"interrupts the {who}" + (" and takes the floor" if e["successful"] else ""),
+                }
+            )
     for e in events.get("backchannels", []):
         turn = find(e["start"], e["speaker"], other=True)
         if turn is not None:
-            turn["marks"].append({"kind": "backchannel", "time": e["start"],
-                                  "text": f"{e['role'].capitalize()} backchannel at {mmss(e['start'])}"})
+            turn["marks"].append(
+                {
+                    "kind": "backchannel",
+                    "time": e["start"],
+                    "text": f"{e['role'].capitalize()} backchannel at {mmss(e['start'])}",
+                }
+            )
 
 
 def transcript(result: Result) -> list[dict]:
     turns = []
     for i, t in enumerate(x for x in result.turns if x.text):
-        turns.append({"i": i, "speaker": t.speaker, "role": t.role, "label": speaker_label(t),
-                      "start": t.start, "end": t.end, "clock": mmss(t.start), "text": t.text, "marks": []})
+        turns.append(
+            {
+                "i": i,
+                "speaker": t.speaker,
+                "role": t.role,
+                "label": speaker_label(t),
+                "start": t.start,
+                "end": t.end,
+                "clock": mmss(t.start),
+                "text": t.text,
+                "marks": [],
+            }
+        )
     _attach_marks(turns, result.metrics.get("events", {}), {s.id: s.role for s in result.speakers})
     return turns
 
@@ -166,13 +199,22 @@ def talk_per_minute(result: Result) -> list[dict]:
     rows = []
     for m in range(minutes):
         a, b = m * 60.0, min((m + 1) * 60.0, result.recording.duration_s)
-        clipped = [Segment(roles[s.speaker], max(a, s.start), min(b, s.end)) for s in result.segments
-                   if roles.get(s.speaker) in ("clinician", "patient") and s.end > a and s.start < b]
+        clipped = [
+            Segment(roles[s.speaker], max(a, s.start), min(b, s.end))
+            for s in result.segments
+            if roles.get(s.speaker) in ("clinician", "patient") and s.end > a and s.start < b
+        ]
         talk = talk_seconds(clipped)
         secs = {role: round(talk.get(role, 0.0), 2) for role in ("clinician", "patient")}
         both = secs["clinician"] + secs["patient"]
-        rows.append({"minute": m + 1, "clinician_s": secs["clinician"], "patient_s": secs["patient"],
-                     "clinician_share": round(secs["clinician"] / both, 4) if both > 0 else None})
+        rows.append(
+            {
+                "minute": m + 1,
+                "clinician_s": secs["clinician"],
+                "patient_s": secs["patient"],
+                "clinician_share": round(secs["clinician"] / both, 4) if both > 0 else None,
+            }
+        )
     return rows
 
 
@@ -201,8 +243,9 @@ def timeline_data(result: Result, turns: list[dict]) -> dict:
     return {
         "duration": result.recording.duration_s,
         "lanes": lanes,
-        "segments": [{"lane": index[s.speaker], "start": s.start, "end": s.end}
-                     for s in result.segments if s.speaker in index],
+        "segments": [
+            {"lane": index[s.speaker], "start": s.start, "end": s.end} for s in result.segments if s.speaker in index
+        ],
         "overlaps": _overlaps(result.segments),
         "interruptions": ev.get("interruptions", []),
         "backchannels": ev.get("backchannels", []),
@@ -248,6 +291,8 @@ def _redaction_note(result: Result) -> list[str]:
         return []
     counts = result.redaction.get("replaced_words") or {}
     done = ", ".join(f"{n} x {ph}" for ph, n in sorted(counts.items())) or "nothing was found to replace"
-    return [f"redacted: personal identifiers in the transcript were replaced ({done}) by "
-            f"{result.redaction.get('engine', 'Presidio')}; automatic detection misses some, so check before "
-            "sharing. The audio is left out."]
+    return [
+        f"redacted: personal identifiers in the transcript were replaced ({done}) by "
+        f"{result.redaction.get('engine', 'Presidio')}; automatic detection misses some, so check before "
+        "sharing. The audio is left out."
+    ]

@@ -12,9 +12,19 @@ from typing import Optional
 from ..errors import AttuneError, OutputError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-PRIVATE_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update", "--disable-extensions",
-                 "--disable-default-apps", "--no-default-browser-check", "--mute-audio"]
+PRIVATE_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--no-default-browser-check",
+    "--mute-audio",
+]
 
 
 def find_browser() -> Optional[str]:
@@ -32,12 +42,22 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
     """Render ``html`` to ``pdf``; raises a one-line error when Chromium is missing or fails."""
     browser = find_browser()
     if browser is None:
-        raise AttuneError("{pdf} needs Chromium, which is not installed "
-                          "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)", "pdf")
+        raise AttuneError(
+            "{pdf} needs Chromium, which is not installed "
+            "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)",
+            "pdf",
+        )
     tmp_pdf = pdf.with_name(f".{pdf.name}.tmp{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="attune-chromium-") as profile:
-        cmd = [browser, *PRIVATE_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               "--virtual-time-budget=5000", f"--print-to-pdf={tmp_pdf}", html.resolve().as_uri()]
+        cmd = [
+            browser,
+            *PRIVATE_FLAGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            "--virtual-time-budget=5000",
+            f"--print-to-pdf={tmp_pdf}",
+            html.resolve().as_uri(),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
