@@ -5,13 +5,30 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.attune-installed
 OPENAI_STAMP := $(VENV)/.attune-openai
 
-.PHONY: demo test setup system-deps test-deps benchmark clean
+.PHONY: demo test test-fast lint format setup system-deps test-deps benchmark clean
 
 demo: setup
 	$(BIN)/attune analyze samples/consultation.flac -o samples/consultation.attune
 
 test: setup test-deps $(OPENAI_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Every test that needs no model, browser or strace (pure logic, parsers, the CLI's errors):
+# under 2 minutes on 2 cores. A test here that loads a model or starts Chromium fails and
+# names the marker it lacks (tests/conftest.py).
+FAST_MARKERS := not models and not browser and not strace
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)"
+
+# ruff (lint, import order, formatting) and mypy over the whole tree
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 setup: system-deps $(STAMP)
 

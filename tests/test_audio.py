@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import ffmpeg
+from helpers import ffmpeg
 
 from pipeline.audio import SAMPLE_RATE, load_audio
 from pipeline.errors import InputError

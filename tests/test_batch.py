@@ -6,7 +6,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import sample_clip, sample_parts, wait_for_rows
+from helpers import sample_clip, sample_parts, wait_for_rows
 
 from pipeline.batch import expand_inputs, output_dirs, read_manifest
 from pipeline.cli import main
@@ -157,7 +157,7 @@ def test_killed_batch_resumes_without_duplicates_or_losses(folder, tmp_path, sam
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     src = sample_parts(tmp_path / "in")
     out = tmp_path / "out"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import ffmpeg
+from helpers import ffmpeg
 
 from pipeline.cli import main
 
@@ -152,6 +152,6 @@ def test_help_runs(args):
 
 
 def test_one_line_escapes_control_characters():
-    from pipeline.cli import one_line
+    from pipeline.cli.common import one_line
 
     assert one_line("a\nb\tc\x1b[31m d é 中") == "a\\nb\\tc\\x1b[31m d é 中"

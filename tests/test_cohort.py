@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import chromium_page
+from helpers import chromium_page
 
 from pipeline.cli import main
 from pipeline.report import build_cohort
@@ -202,6 +202,7 @@ def test_cohort_command_writes_page_and_tables(tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
+@pytest.mark.browser
 def test_a_thousand_recordings_stay_compact(tmp_path):
     df0 = frame(n=1000, tmp_path=tmp_path)
     files = build_cohort(df0, tmp_path / "cohort.html")
@@ -227,6 +228,7 @@ def cohort_page(tmp_path_factory):
         yield pg
 
 
+@pytest.mark.browser
 def test_cohort_page_draws_every_group_and_consultation(cohort_page):
     pg = cohort_page
     assert pg.errors == [] and pg.violations == []
@@ -242,6 +244,7 @@ def test_cohort_page_draws_every_group_and_consultation(cohort_page):
     assert pg.locator("#rec-table tbody tr").count() == 36
 
 
+@pytest.mark.browser
 def test_cohort_page_metric_choice_filter_sort_and_links(cohort_page):
     pg = cohort_page
     pg.select_option("#metric-select", "opening_statement_s")

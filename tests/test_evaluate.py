@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SAMPLE_REF
+from helpers import ROOT, SAMPLE_REF
 
 from pipeline.annotations import read_timing
 from pipeline.cli import main

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import ROOT, SAMPLE
+from helpers import ROOT, SAMPLE
 
 TIME_LIMIT_S = 240
 

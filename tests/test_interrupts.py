@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import ROOT, SAMPLE, sample_parts, wait_for_rows
+from helpers import ROOT, SAMPLE, sample_parts, wait_for_rows
 
 from pipeline.store import Store
 

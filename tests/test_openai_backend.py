@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE, sample_clip
+from helpers import SAMPLE, sample_clip
 
 from pipeline.asr import convert
 from pipeline.asr.openai_whisper import speech_clips

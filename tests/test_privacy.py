@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, sample_clip
+from helpers import ROOT, sample_clip
 
 GUARD = Path(__file__).resolve().parent / "netguard"
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.strace]
 
 
 STRACE = shutil.which("strace")

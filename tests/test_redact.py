@@ -12,12 +12,16 @@ from click.testing import CliRunner
 
 pytest.importorskip("presidio_analyzer")
 
-from conftest import sample_clip  # noqa: E402
+from helpers import sample_clip  # noqa: E402
 
 from pipeline.cli import main  # noqa: E402
 from pipeline.metrics import compute_for_result  # noqa: E402
 from pipeline.redact import find, redact_result, redact_words  # noqa: E402
 from pipeline.result import Word  # noqa: E402
+
+
+# every test here runs Presidio with spaCy's English model
+pytestmark = pytest.mark.models
 
 
 def words_of(text: str, speaker="S0") -> list[Word]:
@@ -83,7 +87,6 @@ def test_words_are_analysed_per_speaker_run_and_keep_times():
     assert counts == {"[NAME]": 1}
 
 
-@pytest.mark.models
 def test_redact_result_keeps_metrics_and_timing(sample_run):
     result = sample_run["result"]
     red = redact_result(result)
@@ -100,7 +103,6 @@ def test_redact_result_keeps_metrics_and_timing(sample_run):
     assert [(t.start, t.end, t.speaker) for t in red.turns] == [(t.start, t.end, t.speaker) for t in result.turns]
 
 
-@pytest.mark.models
 def test_analyze_redact_offline(tmp_path, no_network):
     clip = sample_clip(tmp_path / "opening.wav", 0, 20)
     out = tmp_path / "out"

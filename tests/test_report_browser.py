@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chromium_page
+from helpers import chromium_page
 
 from pipeline.report.data import metric_cards
 from pipeline.report.pdf import find_browser
@@ -20,7 +20,7 @@ from pipeline.report.pdf import find_browser
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import chromium_page
+from helpers import chromium_page
 
 from pipeline.report import build_report
 from pipeline.result import Result
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.browser]
 
 PAYLOADS = [
     "<script>window.__pwned = 'word'</script>",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import SAMPLE
+from helpers import SAMPLE
 
 from pipeline.cli import main
 from pipeline.errors import InputError

@@ -88,7 +88,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
             if dtype == "bfloat16":
                 arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
             else:
-                arr = np.frombuffer(raw, dtype=np.dtype(str(dtype)).newbyteorder("<"))
+                arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))  # type: ignore[call-overload]
             if arr.size != int(np.prod(shape)):
                 raise ModelError(f"{path}: {var} has {arr.size} values for shape {shape}")
             variables[var] = arr.reshape(shape)
