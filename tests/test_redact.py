@@ -19,7 +19,6 @@ from pipeline.metrics import compute_for_result  # noqa: E402
 from pipeline.redact import find, redact_result, redact_words  # noqa: E402
 from pipeline.result import Word  # noqa: E402
 
-
 # every test here runs Presidio with spaCy's English model
 pytestmark = pytest.mark.models
 
