@@ -85,6 +85,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
                 raise ModelError(f"{path}: unknown data type {type_id} for {var}")
             raw = r.read(nbytes)
             dtype = _DTYPES[type_id]
+            arr: np.ndarray
             if dtype == "bfloat16":
                 arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
             else:
