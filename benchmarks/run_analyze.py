@@ -48,7 +48,8 @@ def score(result, ref_json: Path) -> dict:
 
 def run_one(path: Path, args) -> dict:
     """Child process: analyse one file and report timings, peak RSS and scores."""
-    from pipeline.analysis import AnalysisOptions, Analyzer
+    from pipeline.analysis import Analyzer
+    from pipeline.options import AnalysisOptions
 
     opts = AnalysisOptions(
         asr_backend=args.asr_backend,
@@ -58,7 +59,7 @@ def run_one(path: Path, args) -> dict:
         use_voice_book=False,
     )
     t0 = time.perf_counter()
-    result = Analyzer(opts).run(path)
+    result = Analyzer(opts).run(path).result
     wall = time.perf_counter() - t0
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)

@@ -259,58 +259,16 @@ def run_batch(
     redact: bool = False,
 ) -> list[dict]:
     """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes."""
-    import logging
-
-    import dask
-
     if not jobs:
         return []
     # Dask's scratch space and lock files: a private folder (0700), removed at the end
     scratch = tempfile.mkdtemp(prefix="attune-batch-")
-    # no dashboard or other HTTP endpoints: nothing to see from outside, nothing to leak
-    # and no statistical profiler in the workers (it samples every thread's stack every 10 ms)
-    dask.config.set(
-        {
-            "temporary-directory": scratch,
-            "distributed.admin.tick.limit": "1h",
-            "distributed.diagnostics.nvml": False,
-            "distributed.scheduler.http.routes": [],
-            "distributed.worker.http.routes": [],
-            "distributed.worker.profile.enabled": False,
-            "distributed.worker.profile.interval": "10s",
-            "distributed.worker.profile.cycle": "60s",
-            "logging.distributed": "error",
-            # the nanny's defaults for worker processes (MALLOC_TRIM_THRESHOLD_=65536 and
-            # OMP/MKL/OPENBLAS_NUM_THREADS=1) made each analysis 1.8x slower here (system
-            # time 9 -> 58 s): the analysis sets its own thread counts
-            **{f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENV_UNSET},
-        }
-    )
-    from distributed import Client, LocalCluster, as_completed
+    _configure_dask(scratch)
+    from distributed import as_completed
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = None
     try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
-            except (OSError, TimeoutError) as exc:
-                raise AttuneError(
-                    f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s "
-                    f"({type(exc).__name__})",
-                    "scheduler",
-                ) from None
-        else:
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-                silence_logs=50,
-                local_directory=scratch,
-            )
-            client = Client(cluster)
+        client, cluster = _connect(scheduler, workers, scratch)
         out = []
         try:
             futures = [client.submit(run_job, job, options, include_audio, private, redact, pure=False) for job in jobs]
@@ -329,6 +287,62 @@ def run_batch(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _configure_dask(scratch: str) -> None:
+    """No dashboard or other HTTP endpoints (nothing to see from outside, nothing to leak), no
+    statistical profiler in the workers (it samples every thread's stack every 10 ms), and
+    scratch files in ``scratch``."""
+    import logging
+
+    import dask
+
+    dask.config.set(
+        {
+            "temporary-directory": scratch,
+            "distributed.admin.tick.limit": "1h",
+            "distributed.diagnostics.nvml": False,
+            "distributed.scheduler.http.routes": [],
+            "distributed.worker.http.routes": [],
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.profile.interval": "10s",
+            "distributed.worker.profile.cycle": "60s",
+            "logging.distributed": "error",
+            # the nanny's defaults for worker processes (MALLOC_TRIM_THRESHOLD_=65536 and
+            # OMP/MKL/OPENBLAS_NUM_THREADS=1) made each analysis 1.8x slower here (system
+            # time 9 -> 58 s): the analysis sets its own thread counts
+            **{f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENV_UNSET},
+        }
+    )
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+def _connect(scheduler: Optional[str], workers: int, scratch: str):
+    """(client, local cluster or None): the given scheduler, or local worker processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError) as exc:
+            raise AttuneError(
+                f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__})",
+                "scheduler",
+            ) from None
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+        silence_logs=50,
+        local_directory=scratch,
+    )
+    try:
+        return Client(cluster), cluster
+    except BaseException:
+        cluster.close()
+        raise
 
 
 def default_workers() -> int:

@@ -133,11 +133,8 @@ def alignment_dump(heads: list, n_layers: int, n_heads: int) -> bytes:
     return base64.b85encode(gzip.compress(mask.tobytes(), mtime=0))
 
 
-def ct2_to_openai(model_dir: str | Path) -> dict:
-    """Build an openai-whisper checkpoint dict (``dims``, ``model_state_dict``,
-    ``alignment_heads``) from a CTranslate2 Whisper model folder."""
-    import torch
-
+def _read_folder(model_dir: str | Path) -> tuple[Path, dict, dict[str, np.ndarray]]:
+    """(folder, config.json, model.bin's variables) of a CTranslate2 Whisper model folder."""
     folder = Path(model_dir)
     if not folder.is_dir():
         raise ModelError(f"{folder}: not a folder (a CTranslate2 Whisper model folder is needed)")
@@ -154,66 +151,93 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
     spec, v = read_ct2(folder / "model.bin")
     if spec != "WhisperSpec":
         raise ModelError(f"{folder}: a CTranslate2 {spec} model, not a Whisper model")
-    try:
-        sd: dict[str, np.ndarray] = {}
-        n_enc, n_dec = _count_layers(v, "encoder"), _count_layers(v, "decoder")
-        conv1 = _weights(v, "encoder/conv1")
-        d_audio, n_mels = conv1.shape[0], conv1.shape[1]
-        sd["encoder.conv1.weight"], sd["encoder.conv1.bias"] = conv1, _vec(v, "encoder/conv1/bias")
+    return folder, config, v
+
+
+class _StateDict:
+    """openai-whisper's parameter names, filled from CTranslate2's variables."""
+
+    def __init__(self, v: dict[str, np.ndarray]):
+        self.v = v
+        self.sd: dict[str, np.ndarray] = {}
+
+    def norm(self, dst: str, src: str) -> None:
+        self.sd[dst + ".weight"], self.sd[dst + ".bias"] = _vec(self.v, src + "/gamma"), _vec(self.v, src + "/beta")
+
+    def linear(self, dst: str, src: str, bias: bool = True) -> None:
+        self.sd[dst + ".weight"] = _weights(self.v, src)
+        if bias:
+            self.sd[dst + ".bias"] = _vec(self.v, src + "/bias")
+
+    def fused(self, dsts: list[str], src: str) -> None:
+        w, b = _weights(self.v, src), _vec(self.v, src + "/bias")
+        d = w.shape[0] // len(dsts)
+        for i, dst in enumerate(dsts):
+            self.sd[dst + ".weight"] = w[i * d : (i + 1) * d].copy()
+            if not dst.endswith(".key"):  # openai-whisper's key projections have no bias
+                self.sd[dst + ".bias"] = b[i * d : (i + 1) * d].copy()
+
+    def block(self, s: str, o: str) -> None:
+        """Self-attention and feed-forward: the parts encoder and decoder layers share."""
+        self.norm(o + ".attn_ln", s + "/self_attention/layer_norm")
+        self.fused([o + ".attn.query", o + ".attn.key", o + ".attn.value"], s + "/self_attention/linear_0")
+        self.linear(o + ".attn.out", s + "/self_attention/linear_1")
+        self.norm(o + ".mlp_ln", s + "/ffn/layer_norm")
+        self.linear(o + ".mlp.0", s + "/ffn/linear_0")
+        self.linear(o + ".mlp.2", s + "/ffn/linear_1")
+
+    def encoder(self) -> int:
+        v, sd = self.v, self.sd
+        n = _count_layers(v, "encoder")
+        sd["encoder.conv1.weight"], sd["encoder.conv1.bias"] = (
+            _weights(v, "encoder/conv1"),
+            _vec(v, "encoder/conv1/bias"),
+        )
         sd["encoder.conv2.weight"], sd["encoder.conv2.bias"] = (
             _weights(v, "encoder/conv2"),
             _vec(v, "encoder/conv2/bias"),
         )
         sd["encoder.positional_embedding"] = _vec(v, "encoder/position_encodings/encodings")
+        for i in range(n):
+            self.block(f"encoder/layer_{i}", f"encoder.blocks.{i}")
+        self.norm("encoder.ln_post", "encoder/layer_norm")
+        return n
 
-        def norm(dst: str, src: str) -> None:
-            sd[dst + ".weight"], sd[dst + ".bias"] = _vec(v, src + "/gamma"), _vec(v, src + "/beta")
-
-        def linear(dst: str, src: str, bias: bool = True) -> None:
-            sd[dst + ".weight"] = _weights(v, src)
-            if bias:
-                sd[dst + ".bias"] = _vec(v, src + "/bias")
-
-        def fused(dsts: list[str], src: str) -> None:
-            w, b = _weights(v, src), _vec(v, src + "/bias")
-            d = w.shape[0] // len(dsts)
-            for i, dst in enumerate(dsts):
-                sd[dst + ".weight"] = w[i * d : (i + 1) * d].copy()
-                if not dst.endswith(".key"):  # openai-whisper's key projections have no bias
-                    sd[dst + ".bias"] = b[i * d : (i + 1) * d].copy()
-
-        def block(s: str, o: str) -> None:
-            """Self-attention and feed-forward: the parts encoder and decoder layers share."""
-            norm(o + ".attn_ln", s + "/self_attention/layer_norm")
-            fused([o + ".attn.query", o + ".attn.key", o + ".attn.value"], s + "/self_attention/linear_0")
-            linear(o + ".attn.out", s + "/self_attention/linear_1")
-            norm(o + ".mlp_ln", s + "/ffn/layer_norm")
-            linear(o + ".mlp.0", s + "/ffn/linear_0")
-            linear(o + ".mlp.2", s + "/ffn/linear_1")
-
-        for i in range(n_enc):
-            block(f"encoder/layer_{i}", f"encoder.blocks.{i}")
-        norm("encoder.ln_post", "encoder/layer_norm")
-
-        emb = _weights(v, "decoder/embeddings")
-        sd["decoder.token_embedding.weight"] = emb
+    def decoder(self) -> int:
+        v, sd = self.v, self.sd
+        n = _count_layers(v, "decoder")
+        sd["decoder.token_embedding.weight"] = _weights(v, "decoder/embeddings")
         sd["decoder.positional_embedding"] = _vec(v, "decoder/position_encodings/encodings")
-        for i in range(n_dec):
+        for i in range(n):
             s, o = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-            block(s, o)
-            norm(o + ".cross_attn_ln", s + "/attention/layer_norm")
-            linear(o + ".cross_attn.query", s + "/attention/linear_0")
-            fused([o + ".cross_attn.key", o + ".cross_attn.value"], s + "/attention/linear_1")
-            linear(o + ".cross_attn.out", s + "/attention/linear_2")
-        norm("decoder.ln", "decoder/layer_norm")
+            self.block(s, o)
+            self.norm(o + ".cross_attn_ln", s + "/attention/layer_norm")
+            self.linear(o + ".cross_attn.query", s + "/attention/linear_0")
+            self.fused([o + ".cross_attn.key", o + ".cross_attn.value"], s + "/attention/linear_1")
+            self.linear(o + ".cross_attn.out", s + "/attention/linear_2")
+        self.norm("decoder.ln", "decoder/layer_norm")
+        return n
+
+
+def ct2_to_openai(model_dir: str | Path) -> dict:
+    """Build an openai-whisper checkpoint dict (``dims``, ``model_state_dict``,
+    ``alignment_heads``) from a CTranslate2 Whisper model folder."""
+    import torch
+
+    folder, config, v = _read_folder(model_dir)
+    state = _StateDict(v)
+    try:
+        n_enc, n_dec = state.encoder(), state.decoder()
         n_audio_head = int(v["encoder/num_heads"].reshape(-1)[0])
         n_text_head = int(v["decoder/num_heads"].reshape(-1)[0])
     except KeyError as exc:
         raise ModelError(f"{folder}: model.bin lacks {exc.args[0]} (not a complete Whisper model)") from None
+    sd = state.sd
+    conv1, emb = sd["encoder.conv1.weight"], sd["decoder.token_embedding.weight"]
     dims = {
-        "n_mels": int(n_mels),
+        "n_mels": int(conv1.shape[1]),
         "n_audio_ctx": int(sd["encoder.positional_embedding"].shape[0]),
-        "n_audio_state": int(d_audio),
+        "n_audio_state": int(conv1.shape[0]),
         "n_audio_head": n_audio_head,
         "n_audio_layer": n_enc,
         "n_vocab": int(emb.shape[0]),
@@ -223,13 +247,12 @@ def ct2_to_openai(model_dir: str | Path) -> dict:
         "n_text_layer": n_dec,
     }
     heads = config.get("alignment_heads") or []
-    checkpoint = {
+    return {
         "dims": dims,
         "model_state_dict": {k: torch.from_numpy(np.ascontiguousarray(a)) for k, a in sd.items()},
         "alignment_heads": alignment_dump(heads, n_dec, n_text_head) if heads else None,
         "converted_from": str(folder.resolve()),
     }
-    return checkpoint
 
 
 def export_openai(model_dir: str | Path, out_path: str | Path, fp16: bool = False) -> dict:

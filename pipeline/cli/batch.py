@@ -137,6 +137,11 @@ def batch(
             if bar is not None:
                 bar.close()
     summary.seconds = time.perf_counter() - t0
+    _report(summary, db)
+
+
+def _report(summary, db: Path) -> None:
+    """The batch's closing lines, and its exit status (failures: :attr:`ExitCode.BATCH_FAILED`)."""
     click.echo(
         f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
         f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}"

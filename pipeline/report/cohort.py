@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -259,84 +260,8 @@ def prepare(
     t_lo, t_hi = df["when"].min(), df["when"].max()
     t_span = max((t_hi - t_lo).total_seconds(), 86400.0) if len(df) else 86400.0
 
-    sections = []
-    for metric in metrics:
-        info = metric_info(metric)
-        vals = df[metric].dropna().astype(float)
-        if vals.empty:
-            sections.append({**info, "empty": True, "rows": [], "panels": [], "ticks": [], "cohort": None})
-            continue
-        lo, hi = _axis(vals.tolist(), info["unit"])
-
-        def x(v: float, lo=lo, hi=hi) -> float:
-            return round(BOX_W * (v - lo) / (hi - lo), 1)
-
-        def y(v: float, lo=lo, hi=hi) -> float:  # the same axis, upwards, in an over-time panel
-            return round(PANEL_H - PANEL_H * (v - lo) / (hi - lo), 1)
-
-        cohort = _quantiles(vals.tolist())
-        rows = []
-        for g in groups:
-            sub = df[df["group"] == g]
-            gv = sub[metric].dropna().astype(float)
-            row: dict[str, Any] = {"group": g, "n": int(len(gv)), "n_total": int(len(sub))}
-            if len(gv):
-                q = stat_of[(g, metric)]
-                iqr = q["q3"] - q["q1"]
-                wlo = min(v for v in gv if v >= q["q1"] - 1.5 * iqr)
-                whi = max(v for v in gv if v <= q["q3"] + 1.5 * iqr)
-                row.update(
-                    {
-                        "median": fmt(q["median"], info["unit"]),
-                        "iqr": f"{fmt(q['q1'], info['unit'])} to {fmt(q['q3'], info['unit'])}",
-                        "x_q1": x(q["q1"]),
-                        "x_q3": x(q["q3"]),
-                        "x_med": x(q["median"]),
-                        "x_wlo": x(wlo),
-                        "x_whi": x(whi),
-                        "dots": [
-                            {"x": x(float(v)), "dy": round(_jitter(int(sub.loc[i, "id"])) * ROW_H * 0.3, 1)}
-                            for i, v in gv.items()
-                        ],
-                    }
-                )
-            rows.append(row)
-        # over time: one small panel per group
-        panels = []
-        for g in groups:
-            sub = df[df["group"] == g].dropna(subset=[metric])
-            pts = []
-            for r in sub.itertuples():
-                v = float(getattr(r, metric))
-                px = round(PANEL_W * ((r.when - t_lo).total_seconds() / t_span), 1) if len(df) > 1 else PANEL_W / 2
-                py = y(v)
-                pts.append(
-                    {
-                        "x": px,
-                        "y": py,
-                        "label": f"{r.recording}, {r.when.strftime('%Y-%m-%d')}: {fmt(v, info['unit'])}",
-                        "href": links.get(int(r.id)),
-                    }
-                )
-            panels.append({"group": g, "points": pts, "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts)})
-        sections.append(
-            {
-                **info,
-                "empty": False,
-                "rows": rows,
-                "panels": panels,
-                "ticks": [{"x": x(t), "label": fmt(t, info["unit"])} for t in _nice_ticks(lo, hi) if lo <= t <= hi],
-                "cohort": {
-                    "median": fmt(cohort["median"], info["unit"]),
-                    "x_med": x(cohort["median"]),
-                    "iqr": f"{fmt(cohort['q1'], info['unit'])} to {fmt(cohort['q3'], info['unit'])}",
-                    "n": cohort["n"],
-                },
-                "y_med": y(cohort["median"]),
-                "axis_lo": fmt(lo, info["unit"]),
-                "axis_hi": fmt(hi, info["unit"]),
-            }
-        )
+    span = _TimeSpan(t_lo, t_span, len(df) > 1)
+    sections = [_section(df, metric, groups, stat_of, links, span) for metric in metrics]
 
     infos = {m: metric_info(m) for m in metrics}
     label_cols = [
@@ -344,23 +269,7 @@ def prepare(
         for c in ("clinician", "station", "patient")
         if c != group_by and c in df.columns and df[c].map(lambda v: isinstance(v, str) and bool(v.strip())).any()
     ]
-    recordings = []
-    for r in df.itertuples():
-        recordings.append(
-            {
-                "id": int(r.id),
-                "when": r.when.strftime("%Y-%m-%d"),
-                "when_source": r.when_source,
-                "group": r.group,
-                "recording": r.recording,
-                "duration": mmss(float(r.duration_s or 0.0)),
-                "labels": [getattr(r, c) if isinstance(getattr(r, c), str) else "" for c in label_cols],
-                "values": [
-                    {"text": fmt(_num(getattr(r, m)), infos[m]["unit"]), "sort": _num(getattr(r, m))} for m in metrics
-                ],
-                "href": links.get(int(r.id)),
-            }
-        )
+    recordings = _recording_rows(df, metrics, infos, label_cols, links)
     return {
         "title": title or f"Cohort report: {len(df)} consultations by {group_by}",
         "source": source,
@@ -392,6 +301,114 @@ def prepare(
         "panel_w": PANEL_W,
         "panel_h": PANEL_H,
     }
+
+
+@dataclass(frozen=True)
+class _TimeSpan:
+    """The x axis of the over-time panels: from the first consultation, over ``seconds``."""
+
+    start: Any
+    seconds: float
+    several: bool
+
+    def x(self, when) -> float:
+        return round(PANEL_W * ((when - self.start).total_seconds() / self.seconds), 1) if self.several else PANEL_W / 2
+
+
+def _section(df, metric: str, groups: list, stat_of: dict, links: dict, span: _TimeSpan) -> dict:
+    """One metric's box plots (a row per group), over-time panels and cohort summary."""
+    info = metric_info(metric)
+    vals = df[metric].dropna().astype(float)
+    if vals.empty:
+        return {**info, "empty": True, "rows": [], "panels": [], "ticks": [], "cohort": None}
+    lo, hi = _axis(vals.tolist(), info["unit"])
+
+    def x(v: float) -> float:
+        return round(BOX_W * (v - lo) / (hi - lo), 1)
+
+    def y(v: float) -> float:  # the same axis, upwards, in an over-time panel
+        return round(PANEL_H - PANEL_H * (v - lo) / (hi - lo), 1)
+
+    cohort = _quantiles(vals.tolist())
+    return {
+        **info,
+        "empty": False,
+        "rows": [_box_row(df[df["group"] == g], g, metric, stat_of, info["unit"], x) for g in groups],
+        "panels": [_time_panel(df[df["group"] == g], g, metric, info["unit"], links, span, y) for g in groups],
+        "ticks": [{"x": x(t), "label": fmt(t, info["unit"])} for t in _nice_ticks(lo, hi) if lo <= t <= hi],
+        "cohort": {
+            "median": fmt(cohort["median"], info["unit"]),
+            "x_med": x(cohort["median"]),
+            "iqr": f"{fmt(cohort['q1'], info['unit'])} to {fmt(cohort['q3'], info['unit'])}",
+            "n": cohort["n"],
+        },
+        "y_med": y(cohort["median"]),
+        "axis_lo": fmt(lo, info["unit"]),
+        "axis_hi": fmt(hi, info["unit"]),
+    }
+
+
+def _box_row(sub, group: str, metric: str, stat_of: dict, unit: str, x) -> dict:
+    """One group's box plot (quartiles, Tukey whiskers) and its consultations as dots."""
+    gv = sub[metric].dropna().astype(float)
+    row: dict[str, Any] = {"group": group, "n": int(len(gv)), "n_total": int(len(sub))}
+    if not len(gv):
+        return row
+    q = stat_of[(group, metric)]
+    iqr = q["q3"] - q["q1"]
+    wlo = min(v for v in gv if v >= q["q1"] - 1.5 * iqr)
+    whi = max(v for v in gv if v <= q["q3"] + 1.5 * iqr)
+    row.update(
+        {
+            "median": fmt(q["median"], unit),
+            "iqr": f"{fmt(q['q1'], unit)} to {fmt(q['q3'], unit)}",
+            "x_q1": x(q["q1"]),
+            "x_q3": x(q["q3"]),
+            "x_med": x(q["median"]),
+            "x_wlo": x(wlo),
+            "x_whi": x(whi),
+            "dots": [
+                {"x": x(float(v)), "dy": round(_jitter(int(sub.loc[i, "id"])) * ROW_H * 0.3, 1)} for i, v in gv.items()
+            ],
+        }
+    )
+    return row
+
+
+def _time_panel(sub, group: str, metric: str, unit: str, links: dict, span: _TimeSpan, y) -> dict:
+    """One group's consultations over time (a small panel, each dot linking its report)."""
+    pts = []
+    for r in sub.dropna(subset=[metric]).itertuples():
+        v = float(getattr(r, metric))
+        pts.append(
+            {
+                "x": span.x(r.when),
+                "y": y(v),
+                "label": f"{r.recording}, {r.when.strftime('%Y-%m-%d')}: {fmt(v, unit)}",
+                "href": links.get(int(r.id)),
+            }
+        )
+    return {"group": group, "points": pts, "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts)}
+
+
+def _recording_rows(df, metrics: Sequence[str], infos: dict, label_cols: list[str], links: dict) -> list[dict]:
+    """The table of every consultation (one row each, sortable values)."""
+    return [
+        {
+            "id": int(r.id),
+            "when": r.when.strftime("%Y-%m-%d"),
+            "when_source": r.when_source,
+            "group": r.group,
+            "recording": r.recording,
+            "duration": mmss(float(r.duration_s or 0.0)),
+            "labels": [getattr(r, c) if isinstance(getattr(r, c), str) else "" for c in label_cols],
+            "values": [
+                {"text": fmt(_num(getattr(r, m)), infos[m]["unit"]), "sort": _num(getattr(r, m))} for m in metrics
+            ],
+            "href": links.get(int(r.id)),
+        }
+        for r in df.itertuples()
+    ]
 
 
 def _num(v: Any) -> Optional[float]:
