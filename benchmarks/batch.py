@@ -76,8 +76,8 @@ def throughput(workers: list[int], tmp: Path) -> None:
 
 def resume(tmp: Path, n: int = 100) -> None:
     sys.path.insert(0, str(ROOT))
-    from pipeline.options import AnalysisOptions
     from pipeline.audio import file_sha256
+    from pipeline.options import AnalysisOptions
     from pipeline.result import Result
     from pipeline.store import Store
 

@@ -60,7 +60,7 @@ def test_one_version():
     from pipeline._version import __version__ as v
 
     assert __version__ == v
-    assert "dynamic = [\"version\"]" in (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_roles_are_decided_in_one_module():
