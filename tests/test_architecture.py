@@ -75,3 +75,14 @@ def test_roles_are_decided_in_one_module():
                     if isinstance(t, ast.Attribute) and t.attr == "role":
                         writers.append(f"{p.relative_to(ROOT)}:{node.lineno}")
     assert not writers, writers
+
+
+def test_the_readme_exit_code_table_is_the_exit_code_enum():
+    import re
+
+    from pipeline.errors import ExitCode
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("The statuses are `pipeline.errors.ExitCode`") :]
+    codes = [int(c) for c in re.findall(r"^\| (\d+) \|", table, flags=re.M)]
+    assert codes == sorted(int(c) for c in ExitCode)
