@@ -28,6 +28,7 @@ own speech frames. Otherwise the mix is diarized, and the result says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
@@ -85,17 +86,12 @@ def parse_channel_roles(value: str, channels: int) -> Optional[list[str]]:
     return labels
 
 
-_VAD = None
-
-
+@lru_cache(maxsize=1)
 def vad_model():
     """Silero VAD v6 (ONNX) as shipped in the faster-whisper wheel; loaded once."""
-    global _VAD
-    if _VAD is None:
-        from faster_whisper.vad import get_vad_model
+    from faster_whisper.vad import get_vad_model
 
-        _VAD = get_vad_model()
-    return _VAD
+    return get_vad_model()
 
 
 def speech_probability(x: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Optional
 
 from .errors import ModelError
@@ -93,19 +94,15 @@ STREET = (
     r"(?:,? (?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\b)?"
 )  # and the town after it
 
-_ANALYZER = None
-
 
 def load() -> None:
     """Load the detector now (a missing package or model fails here, before any analysis)."""
     _analyzer()
 
 
+@lru_cache(maxsize=1)
 def _analyzer():
     """Presidio's analyzer with spaCy's small English model (loaded once per process)."""
-    global _ANALYZER
-    if _ANALYZER is not None:
-        return _ANALYZER
     try:
         import spacy.util
         import tldextract.tldextract as tld
@@ -150,7 +147,6 @@ def _analyzer():
             global_regex_flags=case_sensitive,
         )
     )
-    _ANALYZER = engine
     return engine
 
 
