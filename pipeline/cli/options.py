@@ -129,45 +129,19 @@ def analysis_options(func):
     return _apply(wrapper, ANALYSIS_FLAGS)
 
 
+METRIC_HELP = {
+    "frame": "Frame length for the timeline (s).",
+    "min_pause": "Silences of one speaker shorter than this are filled (s).",
+    "backchannel_max": "Longest listener vocalization that counts as a backchannel (s).",
+    "interrupt_overlap": "How long the other speaker must go on for an interruption (s).",
+    "listen_pause": "Shortest wait or pause that counts as a listening pause (s).",
+    "opening_min": "Shortest patient turn that counts as the opening statement (s).",
+}
 METRIC_FLAGS = [
-    click.option("--frame", type=float, default=_P.frame, show_default=True, help="Frame length for the timeline (s)."),
-    click.option(
-        "--min-pause",
-        type=float,
-        default=_P.min_pause,
-        show_default=True,
-        help="Silences of one speaker shorter than this are filled (s).",
-    ),
-    click.option(
-        "--backchannel-max",
-        type=float,
-        default=_P.backchannel_max,
-        show_default=True,
-        help="Longest listener vocalization that counts as a backchannel (s).",
-    ),
-    click.option(
-        "--interrupt-overlap",
-        type=float,
-        default=_P.interrupt_overlap,
-        show_default=True,
-        help="How long the other speaker must go on for an interruption (s).",
-    ),
-    click.option(
-        "--listen-pause",
-        type=float,
-        default=_P.listen_pause,
-        show_default=True,
-        help="Shortest wait or pause that counts as a listening pause (s).",
-    ),
-    click.option(
-        "--opening-min",
-        type=float,
-        default=_P.opening_min,
-        show_default=True,
-        help="Shortest patient turn that counts as the opening statement (s).",
-    ),
+    click.option("--" + name.replace("_", "-"), type=float, default=getattr(_P, name), show_default=True, help=text)
+    for name, text in METRIC_HELP.items()
 ]
-_METRIC_KEYS = ("frame", "min_pause", "backchannel_max", "interrupt_overlap", "listen_pause", "opening_min")
+_METRIC_KEYS = tuple(METRIC_HELP)
 assert set(_METRIC_KEYS) <= {f.name for f in fields(Params)}
 
 

@@ -113,19 +113,24 @@ def json_for_script(data) -> str:
     )
 
 
-def render_html(result: Result, audio: Optional[dict] = None, notes: Optional[list[str]] = None) -> str:
-    """The report as one HTML string."""
+def _templates():
+    """The Jinja2 environment of the report templates (escaping on, unknown names an error)."""
     import jinja2
 
-    data = prepare(result, audio)
-    data["notes"] += list(notes or [])
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_html(result: Result, audio: Optional[dict] = None, notes: Optional[list[str]] = None) -> str:
+    """The report as one HTML string."""
+    data = prepare(result, audio)
+    data["notes"] += list(notes or [])
+    env = _templates()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     data["version"] = data["version"] or ""
@@ -178,8 +183,6 @@ def build_cohort(
 
     ``frame``: the results database's table (:meth:`pipeline.store.Store.frame`).
     """
-    import jinja2
-
     from .._version import __version__
     from . import cohort
 
@@ -187,13 +190,7 @@ def build_cohort(
     metrics = list(metrics or cohort.DEFAULT_METRICS)
     df = cohort.prepare_frame(frame, group_by, metrics)
     data = cohort.prepare(df, group_by, metrics, html_path, title=title, source=source)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = _templates()
     css = (TEMPLATES / "cohort.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "cohort.js").read_text(encoding="utf-8")
     html = env.get_template("cohort.html.j2").render(
