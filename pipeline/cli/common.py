@@ -19,7 +19,13 @@ import click
 from ..errors import AttuneError, ExitCode, bug_summary
 
 # parameter names whose flag is not simply --name-with-dashes
-FLAGS = {"voices": "--voice", "labels": "--label", "metrics": "--metric", "references": "--reference"}
+FLAGS = {
+    "voices": "--voice",
+    "labels": "--label",
+    "metrics": "--metric",
+    "references": "--reference",
+    "audio_path": "--audio",
+}
 QUIET_LOGGERS = (
     "pyannote",
     "lightning",

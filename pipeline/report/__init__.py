@@ -78,7 +78,11 @@ def prepare_audio(
     if samples is None and result.recording.sha256 and file_sha256(path) != result.recording.sha256:
         msg = f"{path}: is not the analysed recording (its sha256 differs from result.json's)"
         if explicit:
-            raise InputError(msg + "; pass the right file or --no-audio")
+            raise InputError(
+                msg + "; pass the right file as {audio_path}, or leave the audio out ({no_audio})",
+                "audio_path",
+                "no_audio",
+            )
         notes.append(msg + ": the report has no player")
         return None, {}
     mp3 = encode_mp3(samples if samples is not None else load_audio(path).samples)

@@ -209,7 +209,7 @@ def fmt(value: Any, unit: str) -> str:
 def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dict] = None):
     """Validate the choices and return the frame with derived columns, group and dates."""
     if df.empty:
-        raise InputError("the database has no analyses yet (run attune batch or analyze --db first)")
+        raise InputError("the database has no analyses yet (record some first: attune batch, or analyze --db)")
     unknown = [m for m in metrics if m not in known_metrics()]
     if unknown:
         raise InputError(f"{{metrics}} {unknown[0]}: unknown metric (see docs/metrics.md)", "metrics")
