@@ -67,6 +67,48 @@ def assign_words(words: Iterable[Word], regions: Sequence[Segment], nearest_max_
     return out
 
 
+LONG_SILENCE_S = 2.0  # a word in a silence at least this long ...
+LOW_PROBABILITY = 0.5  # ... with a recogniser probability below this is taken for a hallucination
+
+
+def split_unspoken(words: Sequence[Word], regions: Sequence[Segment]) -> tuple[list[Word], list[Word]]:
+    """(kept, dropped): words recognised where nobody was found speaking are dropped.
+
+    A word is dropped when it has no speaker (no region within :data:`NEAREST_MAX_S`), or when
+    it overlaps no region, lies in a silence of at least :data:`LONG_SILENCE_S` between
+    regions, and its probability is below :data:`LOW_PROBABILITY` (Whisper writes "You" or
+    "Thank you" into silence).
+    """
+    spans = sorted((s.start, s.end) for s in regions if s.end > s.start)
+    starts = [a for a, _ in spans]
+    ends_before = []  # the latest region end among the regions starting up to each index
+    latest = float("-inf")
+    for _a, b in spans:
+        latest = max(latest, b)
+        ends_before.append(latest)
+    kept, dropped = [], []
+    for w in words:
+        if w.speaker is None or (
+            w.probability < LOW_PROBABILITY and _silence_around(w, starts, ends_before) >= LONG_SILENCE_S
+        ):
+            dropped.append(w)
+        else:
+            kept.append(w)
+    return kept, dropped
+
+
+def _silence_around(w: Word, starts: list[float], ends_before: list[float]) -> float:
+    """Length of the speech-free gap that contains the word (0 when it touches a region)."""
+    import bisect
+
+    i = bisect.bisect_left(starts, w.end)  # regions [0, i) start before the word ends
+    prev_end = ends_before[i - 1] if i > 0 else 0.0
+    if prev_end > w.start:
+        return 0.0  # an earlier region reaches into the word
+    next_start = starts[i] if i < len(starts) else float("inf")
+    return next_start - prev_end
+
+
 def talk_seconds(segments: Iterable[Segment]) -> dict[str, float]:
     """Seconds each speaker is active: the union of its (possibly overlapping) regions."""
     by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)

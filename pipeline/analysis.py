@@ -19,6 +19,7 @@ from .audio import Audio
 from .hooks import Hook, Hooks, ProgressBars
 from .metrics import compute_for_result
 from .options import AnalysisOptions
+from .quality import assess
 from .result import Result
 
 
@@ -80,6 +81,9 @@ class Analyzer:
             result.mode = mode.info
         with hooks.step("metrics"):
             result.metrics = compute_for_result(result)
+        with hooks.step("quality"):
+            voice_model = loaders.speaker_embedder(o.thread_split()[1]) if not mode.channels else None
+            result.quality = assess(audio.samples, result, voice_model)
         result.models = loaders.models_used(asr, o.diarization_pipeline, mode.info["name"])
         result.parameters = o.parameters()
         result.timings = _timings(timing.seconds, time.perf_counter() - t_start, audio.duration_s)

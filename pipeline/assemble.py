@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 
 from . import roles
 from ._version import __version__
-from .align import NEAREST_MAX_S, assign_words, build_turns
+from .align import LONG_SILENCE_S, NEAREST_MAX_S, assign_words, build_turns, split_unspoken
 from .audio import Audio
 from .result import Recording, Result, Word
 
@@ -31,11 +31,12 @@ def assemble(
         aligned = list(words)
     else:
         aligned = assign_words(words, exclusive)
+    unassigned = sum(1 for w in aligned if w.speaker is None)
+    aligned, dropped = split_unspoken(aligned, exclusive)
     speakers, roles_info = roles.decide(
         segments, aligned, clinician=clinician, fixed=fixed_roles, voice_roles=voice_roles
     )
     turns = build_turns(aligned, exclusive, {s.id: s.role for s in speakers})
-    unassigned = sum(1 for w in aligned if w.speaker is None)
     roles_info["unassigned_words"] = unassigned
     return Result(
         recording=Recording(
@@ -53,18 +54,20 @@ def assemble(
         words=aligned,
         turns=turns,
         roles=roles_info,
-        notes=_notes(unassigned, segments, aligned, speakers),
+        notes=_notes(dropped, segments, aligned, speakers),
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         attunement_version=__version__,
+        dropped_words=dropped,
     )
 
 
-def _notes(unassigned: int, segments, words, speakers) -> list[str]:
+def _notes(dropped, segments, words, speakers) -> list[str]:
     notes = []
-    if unassigned:
+    if dropped:
         notes.append(
-            f"{unassigned} word(s) lie more than {NEAREST_MAX_S:g} s from any speaker region and "
-            "have no speaker (shown as 'Unassigned' in the transcript)"
+            f"{len(dropped)} recognised word(s) where nobody was found speaking (more than {NEAREST_MAX_S:g} s from "
+            f"any speaker, or unlikely words in a silence of {LONG_SILENCE_S:g} s or more) were left out of the "
+            "transcript and the metrics (listed in dropped_words)"
         )
     if not segments and not words:
         notes.append("no speech found in the recording: there are no speakers, words or metrics")

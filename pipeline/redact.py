@@ -222,7 +222,10 @@ def redact_result(result: Result) -> Result:
     roles = {s.id: s.role for s in result.speakers}
     turns = build_turns(words, result.exclusive_segments, roles)  # as the analysis built them
     speakers = [replace(s, name="[NAME]" if s.name else None) for s in result.speakers]
-    red = replace(result, words=words, turns=turns, speakers=speakers)
+    dropped, dropped_counts = redact_words(result.dropped_words)  # they hold transcript text too
+    for ph, n in dropped_counts.items():
+        counts[ph] = counts.get(ph, 0) + n
+    red = replace(result, words=words, turns=turns, speakers=speakers, dropped_words=dropped)
     red.redaction = {
         "engine": engine_description(),
         "replaced_words": counts,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.align import assign_words, build_turns, speaker_for_span, talk_seconds
+from pipeline.align import assign_words, build_turns, speaker_for_span, split_unspoken, talk_seconds
 from pipeline.errors import InputError
 from pipeline.result import Segment, Word
 from pipeline.roles import assign_roles
@@ -189,6 +189,40 @@ class TestTurns:
 
     def test_empty(self):
         assert build_turns([], [], {}) == []
+
+
+# ---------------------------------------------------------------- words where nobody spoke
+class TestSplitUnspoken:
+    regions = [seg(A, 0.0, 2.0), seg(B, 2.5, 4.0), seg(A, 9.0, 10.0)]
+
+    def test_words_without_a_speaker_are_dropped(self):
+        kept, dropped = split_unspoken([word("yes", 0.5, 0.8, A), word("you", 20, 20.3, None)], self.regions)
+        assert [w.text for w in kept] == ["yes"] and [w.text for w in dropped] == ["you"]
+
+    def test_unlikely_word_in_a_long_silence_is_dropped(self):
+        # 4.0-9.0 is a 5 s silence; 4.5-4.8 is within 1 s of B, so it has a speaker
+        unlikely = Word("Thank", 4.5, 4.8, 0.2, B)
+        likely = Word("and", 4.5, 4.8, 0.9, B)
+        kept, dropped = split_unspoken([unlikely, likely], self.regions)
+        assert dropped == [unlikely] and kept == [likely]
+
+    def test_unlikely_word_in_a_short_gap_is_kept(self):
+        # 2.0-2.5 is a 0.5 s gap between two speakers: word times drift there
+        w = Word("we", 2.1, 2.3, 0.01, A)
+        assert split_unspoken([w], self.regions) == ([w], [])
+
+    def test_unlikely_word_touching_speech_is_kept(self):
+        w = Word("um", 3.9, 4.3, 0.1, B)  # overlaps B's region
+        assert split_unspoken([w], self.regions) == ([w], [])
+
+    def test_silence_before_the_first_region_counts_from_the_start(self):
+        regions = [seg(A, 3.0, 4.0)]
+        early = Word("You", 2.2, 2.4, 0.3, A)  # 0-3 s: a 3 s silence
+        assert split_unspoken([early], regions) == ([], [early])
+
+    def test_no_regions_drops_every_word(self):
+        w = word("You", 1.0, 1.3, None)
+        assert split_unspoken([w], []) == ([], [w])
 
 
 # ---------------------------------------------------------------- long recordings in pieces

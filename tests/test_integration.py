@@ -119,6 +119,21 @@ def test_no_speech_is_said_plainly(tmp_path, sample_run):
     assert any("no speech" in n for n in res.notes)
 
 
+def test_silence_is_no_speech_even_when_whisper_hears_words(tmp_path, sample_run):
+    """10 s of digital silence: Whisper writes "You" into it; that word never reaches the
+    transcript and the run says no speech was found (exit 5)."""
+    p = tmp_path / "silence.wav"
+    sf.write(p, np.zeros(10 * 16000, dtype=np.float32), 16000)
+    r = CliRunner().invoke(main, ["analyze", str(p), "-o", str(tmp_path / "o"), "--quiet", "--no-voices"])
+    assert r.exit_code == 5, (r.output, r.stderr)
+    assert "no speech found" in r.stderr
+    res = Result.load(tmp_path / "o" / "result.json")
+    assert res.words == [] and res.turns == [] and res.segments == []
+    assert (tmp_path / "o" / "transcript.txt").read_text() == "(no speech found)\n"
+    if res.dropped_words:  # what Whisper made up is kept aside, flagged
+        assert any("left out of the transcript" in n for n in res.notes)
+
+
 def test_unknown_clinician_label(clip_dir, tmp_path, sample_run):
     r = CliRunner().invoke(
         main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--clinician", "SPEAKER_07", "--quiet"]

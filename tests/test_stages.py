@@ -3,6 +3,7 @@
 import json
 import threading
 
+import numpy as np
 import pytest
 from helpers import sample_clip
 
@@ -87,7 +88,15 @@ def fakes(monkeypatch):
     engine, diarizer = FakeEngine(), FakeDiarizer()
     monkeypatch.setattr(loaders, "asr_engine", lambda *a, **k: engine)
     monkeypatch.setattr(loaders, "diarizer", lambda *a, **k: diarizer)
+    monkeypatch.setattr(loaders, "speaker_embedder", lambda *a, **k: OneVoice())
     return engine, diarizer
+
+
+class OneVoice:
+    """A fake speaker embedder that hears the same voice everywhere."""
+
+    def embed(self, samples):
+        return np.array([1.0, 0.0], dtype=np.float32)
 
 
 def test_transcribe_and_diarize_side_by_side_with_hooks():
@@ -133,7 +142,17 @@ def test_the_runner_composes_the_stages(clip, fakes):
     ]
     assert result.metrics["clinician_questions"] == 1 and result.metrics["clinician_talk_s"] == 1.2
     assert result.models[0].name == "fake"
-    for step in ("decode", "load_models", "asr", "diarization", "asr_and_diarization_wall", "align", "metrics"):
+    assert result.quality["signals"]["speaker_separation"] is None  # under 2 windows of 3 s per speaker
+    for step in (
+        "decode",
+        "load_models",
+        "asr",
+        "diarization",
+        "asr_and_diarization_wall",
+        "align",
+        "metrics",
+        "quality",
+    ):
         assert step in result.timings and step in timing.seconds, step
     assert result.timings["rtf"] > 0
 

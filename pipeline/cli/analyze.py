@@ -117,6 +117,8 @@ def summary(result, out: Path) -> None:
     click.echo(f"  {len(result.words)} words, {len(result.turns)} turns")
     for note in result.notes:
         click.echo(f"  note: {note}")
+    for warning in (result.quality or {}).get("warnings", []):
+        click.echo(f"  check: {warning}")
     if result.redaction:
         done = ", ".join(f"{n} x {ph}" for ph, n in sorted(result.redaction["replaced_words"].items()))
         click.echo(f"  redacted: {done or 'no identifiers found'} (the report has no audio)")

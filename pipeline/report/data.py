@@ -273,6 +273,7 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "version": result.attunement_version,
         "caveat": CAVEAT,
         "notes": list(result.notes) + list(m.get("notes", [])) + _redaction_note(result),
+        "warnings": list((result.quality or {}).get("warnings", [])),
         "roles": result.roles.get("explanation", ""),
         "mode": result.mode.get("reason", ""),
         "variant": m.get("backchannel_variant"),
