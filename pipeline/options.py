@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
+from . import boundaries
 from .align import NEAREST_MAX_S
 from .asr import BACKENDS, DEFAULT_BACKEND
 from .diarize import DEFAULT_PARAMS, SEGMENTATION_STEP
@@ -109,6 +110,17 @@ class AnalysisOptions:
                 }
                 if not self.diarization_pipeline
                 else {}
+            ),
+            "speaker_changes": (
+                {
+                    "rule": "a change between touching regions moves into the longest pause near it",
+                    "search_s": boundaries.SEARCH_S,
+                    "min_pause_s": boundaries.MIN_PAUSE_S,
+                    "quiet_below_speech_db": boundaries.BELOW_SPEECH_DB,
+                    "quiet_above_floor_db": boundaries.ABOVE_FLOOR_DB,
+                }
+                if self.channels is None or self.channels == "auto"
+                else None
             ),
             "num_speakers": self.num_speakers,
             "min_speakers": self.min_speakers,

@@ -19,6 +19,7 @@ from . import channels
 from .align import speaker_for_span
 from .asr import ASREngine, transcribe_long
 from .audio import Audio, load_audio
+from .boundaries import refine_changes
 from .diarize import make_exclusive
 from .errors import InputError
 from .hooks import Hooks
@@ -134,7 +135,10 @@ def transcribe_and_diarize(audio: Audio, asr: ASREngine, diarizer, options: Anal
     finally:
         # on an error or Ctrl-C, leave a busy speech-to-text thread to finish on its own
         pool.shutdown(wait=False, cancel_futures=True)
-    return Speech(words, diar.segments, diar.exclusive)
+    with hooks.step("speaker_changes"):
+        segments = refine_changes(audio.samples, diar.segments)
+        exclusive = refine_changes(audio.samples, diar.exclusive)
+    return Speech(words, segments, exclusive)
 
 
 DIARIZATION_PHASES = {"segmentation": (0, 30), "embeddings": (30, 100)}  # share of the progress bar (%)
