@@ -288,7 +288,7 @@ def score(analyzer, audio: Path, rttm: Path) -> dict:
         "jer": e.get("jer"),
         "roles": e.get("role_accuracy"),
         "metrics": {k: agree.get(k) for k, _ in METRICS},
-        "quality": result.roles.get("quality"),
+        "quality": result.quality,
     }
 
 

@@ -72,11 +72,14 @@ def assess(samples: np.ndarray, result: Result, embedder=None) -> dict:
         if bad:
             flagged.append(name)
             warnings.append(WARNINGS[name].format(value=value))
+    conflict = result.roles.get("conflict")
+    if conflict:
+        warnings.insert(0, conflict)
     return {
         "signals": {k: (round(v, 4) if v is not None else None) for k, v in signals.items()},
         "limits": dict(LIMITS),
         "warnings": warnings,
-        "attribution_doubtful": any(n in ATTRIBUTION for n in flagged),
+        "attribution_doubtful": bool(conflict) or any(n in ATTRIBUTION for n in flagged),
     }
 
 

@@ -125,7 +125,25 @@ def decide(
     speakers, info = assign_roles(segments, words, clinician=clinician)
     if voice_roles:
         _apply_voice_roles(speakers, info, voice_roles)
+        conflict = _voice_conflict(speakers, info)
+        if conflict:
+            info["conflict"] = conflict
     return speakers, info
+
+
+def _voice_conflict(speakers: list[Speaker], info: dict) -> Optional[str]:
+    """A plain sentence when the enrolled voice and the question rule strongly disagree about
+    the clinician: another speaker asked at least twice as many questions, plus 2."""
+    clin = next((s for s in speakers if s.role == "clinician"), None)
+    if clin is None:
+        return None
+    asker = max(speakers, key=lambda s: s.questions)
+    if asker.id == clin.id or asker.questions < 2 * max(1, clin.questions) + 2:
+        return None
+    return (
+        f"the voice match says the clinician is {clin.id}, who asked {clin.questions} question(s), but "
+        f"{asker.id} asked {asker.questions}: check who is who before relying on the per-role numbers"
+    )
 
 
 def _fixed_roles(segments, words, fixed: Mapping[str, str]) -> tuple[list[Speaker], dict]:

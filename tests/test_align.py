@@ -271,3 +271,19 @@ def test_transcribe_long_shifts_word_times_by_each_piece():
     starts = [w.start for w in words]
     assert starts[0] == 1.0 and 600.0 < starts[1] < 602.5 and 1201.0 < starts[2] < 1204.0
     assert seen[-1] == (1300.0, 1300.0) and all(d <= t for d, t in seen)
+
+
+# ---------------------------------------------------------------- voices against the question rule
+def test_a_strong_disagreement_between_voice_and_questions_is_said():
+    from pipeline.roles import decide
+
+    segs = [seg(A, 0, 5), seg(B, 5, 10)]
+    words = [word("Really?", 1, 1.5, A)] + [word(f"q{i}?", 5 + i, 5.5 + i, B) for i in range(5)]
+    speakers, info = decide(segs, words, voice_roles={A: "clinician"})
+    assert {s.id: s.role for s in speakers} == {A: "clinician", B: "patient"}  # the voice is still used
+    assert info["conflict"] == (
+        f"the voice match says the clinician is {A}, who asked 1 question(s), but {B} asked 5: "
+        "check who is who before relying on the per-role numbers"
+    )
+    _speakers, info = decide(segs, words[:4], voice_roles={A: "clinician"})  # 1 against 3: no conflict
+    assert "conflict" not in info

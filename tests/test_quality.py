@@ -99,3 +99,11 @@ def test_channel_mode_needs_no_voice_separation():
     x = np.zeros(20 * SR, dtype=np.float32)
     q = assess(x, result([Segment("A", 0, 8)], mode="channels"), embedder=None)
     assert q["signals"]["speaker_separation"] is None
+
+
+def test_a_voice_conflict_leads_the_warnings():
+    x = np.zeros(20 * SR, dtype=np.float32)
+    r = result([Segment("A", 0, 8)])
+    r.roles["conflict"] = "the voice match says the clinician is A, who asked 0 question(s), but B asked 5: check"
+    q = assess(x, r)
+    assert q["warnings"][0] == r.roles["conflict"] and q["attribution_doubtful"] is True
