@@ -140,15 +140,7 @@ def ami_files(ami: Path, split: str) -> list[tuple[Path, list[str]]]:
 
 def speech_stream(voices: Path, speaker: str) -> np.ndarray:
     """All of a speaker's clips, in order, as one 16 kHz signal."""
-    import soundfile as sf
-
-    from pipeline.audio import load_audio
-
-    parts = []
-    for clip in sorted(voices.glob(f"*/{speaker}/*.wav")):
-        x, sr = sf.read(clip, dtype="float32", always_2d=True)
-        parts.append(load_audio(clip).samples if sr != SR else x.mean(axis=1))
-    x = np.concatenate(parts)
+    x = np.concatenate([_clip(clip) for clip in sorted(voices.glob(f"*/{speaker}/*.wav"))])
     return x / (np.sqrt(np.mean(x**2)) + 1e-9) * 0.05  # the same speech level for every voice
 
 
@@ -328,6 +320,48 @@ def header() -> list[str]:
     return ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
 
 
+def voice_similarities(voices: Path) -> dict:
+    """The voice book's threshold on real speakers: CAM++ similarity of one meeting's speech
+    of a speaker (up to 60 s) against another meeting's (same speaker) and against the other
+    speakers'."""
+    from pipeline.embedding import CamPlusPlus
+    from pipeline.voices import MATCH_THRESHOLD
+
+    embedder = CamPlusPlus(2)
+    embs: dict[tuple[str, str], np.ndarray] = {}
+    for meeting in sorted(p.name for p in voices.iterdir() if p.is_dir()):
+        for spk_dir in sorted((voices / meeting).iterdir()):
+            x = np.concatenate([_clip(c) for c in sorted(spk_dir.glob("*.wav"))])[: 60 * SR]
+            if len(x) >= 3 * SR:
+                embs[(meeting, spk_dir.name)] = embedder.embed(x)
+    same, diff = [], []
+    keys = sorted(embs)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            sim = float(embs[a] @ embs[b])
+            (same if a[1] == b[1] else diff).append((sim, a[1], b[1]))
+    return {
+        "threshold": MATCH_THRESHOLD,
+        "same_speaker": {"n": len(same), "min": min(same)[0], "median": float(np.median([s for s, *_ in same]))},
+        "different_speakers": {"n": len(diff), "max": max(diff), "median": float(np.median([s for s, *_ in diff]))},
+        "same_below_threshold": sum(s < MATCH_THRESHOLD for s, *_ in same),
+        "different_above_threshold": sum(s >= MATCH_THRESHOLD for s, *_ in diff),
+    }
+
+
+def _clip(path: Path) -> np.ndarray:
+    """A clip as 16 kHz mono (the clips are short: read directly, not through the analysis's decoder)."""
+    import soundfile as sf
+
+    x, sr = sf.read(path, dtype="float32", always_2d=True)
+    x = x.mean(axis=1)
+    if sr != SR:
+        import librosa
+
+        x = librosa.resample(x, orig_sr=sr, target_sr=SR)
+    return x
+
+
 # ---------------------------------------------------------------------------- main
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -340,14 +374,23 @@ def main() -> int:
     ap.add_argument("--floor", action="store_true", help="also score channel mode on the clean stereo versions")
     ap.add_argument("--limit", type=int, default=None, help="only the first N consultations")
     ap.add_argument("--json", type=Path, default=None, help="write every row as JSON")
+    ap.add_argument("--voices", action="store_true", help="only the voice-book threshold check on real speakers")
+    ap.add_argument("--no-refine", action="store_true", help="without moving speaker changes into pauses (before)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("ATTUNE_DATA_DIR", str(args.work / "data"))
+    from pipeline import stages
     from pipeline.analysis import Analyzer
     from pipeline.options import AnalysisOptions
 
+    if args.no_refine:
+        stages.refine_changes = lambda samples, segments: list(segments)  # the diarization's own changes
+
     data = fetch(args.cache)
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.voices:
+        print(json.dumps(voice_similarities(data["voices"]), indent=2))
+        return 0
     analyzer = Analyzer(AnalysisOptions(use_voice_book=False))
     rows: list[dict] = []
     if not args.no_consultations:

@@ -67,6 +67,68 @@ def assign_words(words: Iterable[Word], regions: Sequence[Segment], nearest_max_
     return out
 
 
+MAX_STRAY_WORDS = 2  # at most this many words are moved back to the sentence they belong to
+_SENTENCE_END = ".?!"
+
+
+def _ends_sentence(w: Word) -> bool:
+    return w.text.strip().rstrip("\"')]").endswith(tuple(_SENTENCE_END))
+
+
+def keep_sentences_whole(words: Sequence[Word]) -> list[Word]:
+    """Words with a sentence split between two speakers given back to one of them.
+
+    Whisper's word times drift at a change of speaker: the tail of one person's sentence
+    ("... more loose?") lands in the next person's region, or the head of the next sentence
+    in the previous one's. At each change from speaker A's run of words to B's, the sentence
+    that A leaves unfinished (A's words after its last ``.``, ``?`` or ``!``) and B finishes
+    (B's words up to the first sentence end) is one sentence cut in two. The shorter part,
+    if it has at most :data:`MAX_STRAY_WORDS` words, goes to the other speaker:
+
+    * B's few words finish A's longer sentence (and B goes on speaking after them): A's;
+    * A's few words start B's longer sentence: B's.
+
+    Nothing moves without punctuation to show it, parts of equal length stay, and a short
+    reply inside someone else's unfinished sentence ("Yes." while the other goes on) stays.
+    """
+    runs = _runs(words)
+    out = list(words)
+    for (i, j), (k, r) in zip(runs, runs[1:]):
+        a, b = out[j].speaker, out[k].speaker
+        if a is None or b is None or _ends_sentence(out[j]):
+            continue
+        t = j
+        while t > i and not _ends_sentence(out[t - 1]):
+            t -= 1
+        tail = j - t + 1
+        end = next((u for u in range(k, r + 1) if _ends_sentence(out[u])), None)
+        if end is None:
+            continue
+        head = end - k + 1
+        if head <= MAX_STRAY_WORDS and head < tail and end < r:
+            for u in range(k, end + 1):  # B's few words finish A's sentence
+                out[u] = _with_speaker(out[u], a)
+        elif tail <= MAX_STRAY_WORDS and tail < head:
+            for u in range(t, j + 1):  # A's few words start B's sentence
+                out[u] = _with_speaker(out[u], b)
+    return out
+
+
+def _runs(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """(first, last) index of each run of one speaker's consecutive words."""
+    runs: list[tuple[int, int]] = []
+    for n, w in enumerate(words):
+        if runs and words[runs[-1][1]].speaker == w.speaker:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
+
+
+def _with_speaker(w: Word, speaker: Optional[str]) -> Word:
+    return Word(text=w.text, start=w.start, end=w.end, probability=w.probability, speaker=speaker)
+
+
 LONG_SILENCE_S = 2.0  # a word in a silence at least this long ...
 LOW_PROBABILITY = 0.5  # ... with a recogniser probability below this is taken for a hallucination
 
@@ -140,7 +202,9 @@ def build_turns(words: Sequence[Word], regions: Sequence[Segment], roles: dict[s
         roles: speaker id -> role.
     """
     items: list[tuple[float, float, Optional[str], str]] = [(w.start, w.end, w.speaker, w.text) for w in words]
-    items += [(seg.start, seg.end, seg.speaker, "") for seg in regions]
+    by_mid = sorted(words, key=lambda w: (w.start + w.end) / 2)
+    mids = [(w.start + w.end) / 2 for w in by_mid]
+    items += [_region_item(seg, by_mid, mids) for seg in regions]
     items.sort(key=lambda it: (it[0], it[1]))
 
     turns: list[Turn] = []
@@ -157,6 +221,22 @@ def build_turns(words: Sequence[Word], regions: Sequence[Segment], roles: dict[s
     if cur is not None:
         turns.append(_finish(cur, roles))
     return turns
+
+
+def _region_item(seg: Segment, by_mid: list[Word], mids: list[float]) -> tuple[float, float, Optional[str], str]:
+    """A region as a turn item, starting after (and ending before) another speaker's words at
+    its edges, so that words given back to their sentence's speaker do not split a turn.
+    ``by_mid``: the words sorted by their midpoints ``mids``."""
+    import bisect
+
+    inside = by_mid[bisect.bisect_left(mids, seg.start) : bisect.bisect_left(mids, seg.end)]
+    own = [w for w in inside if w.speaker == seg.speaker]
+    if not own:
+        return (seg.start, seg.end, seg.speaker, "")
+    first, last = min(w.start for w in own), max(w.end for w in own)
+    lead = [w.end for w in inside if w.speaker != seg.speaker and w.end <= first]
+    trail = [w.start for w in inside if w.speaker != seg.speaker and w.start >= last]
+    return (max([seg.start, *lead]), min([seg.end, *trail]), seg.speaker, "")
 
 
 def _finish(cur: dict, roles: dict[str, str]) -> Turn:

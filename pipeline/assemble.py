@@ -8,7 +8,14 @@ from typing import Mapping, Optional
 
 from . import roles
 from ._version import __version__
-from .align import LONG_SILENCE_S, NEAREST_MAX_S, assign_words, build_turns, split_unspoken
+from .align import (
+    LONG_SILENCE_S,
+    NEAREST_MAX_S,
+    assign_words,
+    build_turns,
+    keep_sentences_whole,
+    split_unspoken,
+)
 from .audio import Audio
 from .result import Recording, Result, Word
 
@@ -28,9 +35,9 @@ def assemble(
     already carry their speaker (their channel) and are not re-aligned.
     """
     if fixed_roles is not None or _has_speakers(words):
-        aligned = list(words)
+        aligned = list(words)  # each channel's own words: their speaker is known
     else:
-        aligned = assign_words(words, exclusive)
+        aligned = keep_sentences_whole(assign_words(words, exclusive))
     unassigned = sum(1 for w in aligned if w.speaker is None)
     aligned, dropped = split_unspoken(aligned, exclusive)
     speakers, roles_info = roles.decide(

@@ -287,3 +287,79 @@ def test_a_strong_disagreement_between_voice_and_questions_is_said():
     )
     _speakers, info = decide(segs, words[:4], voice_roles={A: "clinician"})  # 1 against 3: no conflict
     assert "conflict" not in info
+
+
+# ---------------------------------------------------------------- sentences kept whole
+def spoken(*runs):
+    """Words from (speaker, "text ...") runs, 0.3 s each, in order."""
+    out, t = [], 0.0
+    for spk, text in runs:
+        for tok in text.split():
+            out.append(Word(tok, round(t, 1), round(t + 0.3, 1), 0.9, spk))
+            t += 0.3
+    return out
+
+
+def speakers_of(words):
+    return [(w.text, w.speaker) for w in words]
+
+
+class TestKeepSentencesWhole:
+    def test_the_tail_of_a_question_goes_back_to_its_asker(self):
+        from pipeline.align import keep_sentences_whole
+
+        words = spoken((A, "and is the stool"), (B, "more loose? Yes it is."))
+        assert speakers_of(keep_sentences_whole(words)) == speakers_of(
+            spoken((A, "and is the stool more loose?"), (B, "Yes it is."))
+        )
+
+    def test_the_head_of_a_sentence_goes_to_its_speaker(self):
+        from pipeline.align import keep_sentences_whole
+
+        words = spoken((A, "I see. Any"), (B, "other symptoms? No."))
+        assert speakers_of(keep_sentences_whole(words)) == speakers_of(
+            spoken((A, "I see."), (B, "Any other symptoms? No."))
+        )
+
+    def test_a_short_reply_inside_an_unfinished_sentence_stays(self):
+        from pipeline.align import keep_sentences_whole
+
+        words = spoken((A, "so how long"), (B, "Yes."), (A, "have you had it?"))
+        assert keep_sentences_whole(words) == words
+
+    def test_nothing_moves_without_punctuation_or_beyond_two_words(self):
+        from pipeline.align import keep_sentences_whole
+
+        plain = spoken((A, "and is the stool"), (B, "more loose yes it is"))
+        assert keep_sentences_whole(plain) == plain
+        long_head = spoken((A, "and is the stool"), (B, "really very loose? Yes."))
+        assert keep_sentences_whole(long_head) == long_head
+        both_long = spoken((A, "I see. And what about"), (B, "the back pain? It hurts."))
+        assert keep_sentences_whole(both_long) == both_long
+        even = spoken((A, "I see. And so"), (B, "the pain? It hurts."))  # 2 against 2
+        assert keep_sentences_whole(even) == even
+
+    def test_a_sentence_finished_by_the_other_speaker_goes_to_the_longer_part(self):
+        from pipeline.align import keep_sentences_whole
+
+        words = spoken((A, "I see. And what about"), (B, "the pain? It hurts."))
+        assert speakers_of(keep_sentences_whole(words)) == speakers_of(
+            spoken((A, "I see. And what about the pain?"), (B, "It hurts."))
+        )
+
+    def test_words_without_a_speaker_are_left_alone(self):
+        from pipeline.align import keep_sentences_whole
+
+        words = spoken((A, "and is it"), (None, "loose?"), (B, "Yes."))
+        assert keep_sentences_whole(words) == words
+
+
+def test_a_word_given_back_to_its_sentence_does_not_split_the_turn():
+    # B's region starts at 2.0, but A's "loose?" (2.1-2.4) finishes A's sentence
+    words = [word("more", 1.6, 1.9, A), word("loose?", 2.1, 2.4, A), word("Yes.", 2.6, 2.9, B)]
+    regions = [seg(A, 0.0, 2.0), seg(B, 2.0, 3.0)]
+    turns = build_turns(words, regions, {A: "clinician", B: "patient"})
+    assert [(t.speaker, t.start, t.end, t.text) for t in turns] == [
+        (A, 0.0, 2.4, "more loose?"),
+        (B, 2.4, 3.0, "Yes."),
+    ]
