@@ -18,6 +18,8 @@ from .errors import InputError, first_line
 
 SAMPLE_RATE = 16000
 MIN_DURATION_S = 1.0
+MIN_SAMPLE_RATE = 4000  # below: not a speech recording (or a forged header)
+MAX_SAMPLE_RATE = 384000
 
 
 @dataclass
@@ -94,6 +96,12 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
         original_rate = int(ctx.sample_rate or 0)
         if original_rate <= 0:
             raise InputError(f"{p}: the audio stream has no valid sample rate")
+        if not MIN_SAMPLE_RATE <= original_rate <= MAX_SAMPLE_RATE:
+            # a 100 KB file claiming 1 Hz would decode to hours of 16 kHz audio
+            raise InputError(
+                f"{p}: implausible sample rate {original_rate} Hz (recordings are {MIN_SAMPLE_RATE // 1000} to "
+                f"{MAX_SAMPLE_RATE // 1000} kHz)"
+            )
         codec = ctx.name or ""
         container_name = container.format.name if container.format else ""
         # packed float ("flt"): one plane per frame whatever the channel count (PyAV's planar

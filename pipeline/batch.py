@@ -113,9 +113,16 @@ def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
     return rows
 
 
+def safe_stem(path: Path) -> str:
+    """A folder name from a file name that stays inside its parent: no leading dots or spaces
+    (``..wav`` and ``...wav`` would name the parent folder), no separators, never empty."""
+    stem = path.stem.replace("/", "_").replace("\\", "_").lstrip(". ").rstrip(" ")
+    return stem or "recording"
+
+
 def output_dirs(paths: Sequence[Path], out_dir: Path) -> list[Path]:
-    """``OUTDIR/<stem>``, with a short hash of the full path when two stems collide."""
-    stems = [p.stem for p in paths]
+    """``OUTDIR/<safe stem>``, with a short hash of the full path when two names collide."""
+    stems = [safe_stem(p) for p in paths]
     out = []
     for p, stem in zip(paths, stems):
         if stems.count(stem) > 1:

@@ -13,8 +13,9 @@ Computed after the analysis from the audio and the result (``result.quality``):
 * ``low_confidence_words``: share of words the recogniser gave a probability below 0.5.
 
 A warning is added when a signal passes its limit in :data:`LIMITS`; ``attribution_doubtful``
-is set when a warning concerns who spoke when. The limits were chosen on the tuning part of
-``benchmarks/real_voices.py`` and are reported on its other part (docs/benchmarks.md).
+is set when a warning concerns who spoke when (or when an enrolled voice and the question
+rule disagree, ``roles.conflict``). How well the signals predict a high diarization error
+is measured by ``benchmarks/real_voices.py`` and published in docs/benchmarks.md.
 """
 
 from __future__ import annotations

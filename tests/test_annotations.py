@@ -327,3 +327,15 @@ def test_compute_matches_direct_call(tmp_path):
     t = read_rttm(write(tmp_path, "a.rttm", RTTM))
     m = compute(t.segments, "doctor", duration=10)
     assert m["clinician_talk_share"] == 0.5205
+
+
+def test_an_implausible_length_is_one_line_not_a_memory_bomb(tmp_path):
+    """A 78-byte RTTM with a region at 10^7 s (and --duration 1e9) used to reach 3 GB."""
+    bomb = tmp_path / "bomb.rttm"
+    bomb.write_text("SPEAKER x 1 10000000 5 <NA> <NA> A <NA> <NA>\nSPEAKER x 1 1 5 <NA> <NA> B <NA> <NA>\n")
+    r = CliRunner().invoke(main, ["metrics", str(bomb)])
+    assert r.exit_code == 2 and "implausible consultation length: 1e+07 s (the metrics cover at most 24 h)" in r.stderr
+    ok = tmp_path / "ok.rttm"
+    ok.write_text("SPEAKER x 1 0 5 <NA> <NA> A <NA> <NA>\nSPEAKER x 1 6 5 <NA> <NA> B <NA> <NA>\n")
+    r = CliRunner().invoke(main, ["metrics", str(ok), "--duration", "1e9"])
+    assert r.exit_code == 2 and "implausible consultation length" in r.stderr

@@ -28,6 +28,20 @@ def test_expand_inputs(tmp_path):
         expand_inputs([str(tmp_path / "*.ogg")])
 
 
+@pytest.mark.parametrize("name", ["...wav", "..wav", ". .wav", " .. x.wav"])
+def test_output_dirs_stay_inside_the_output_folder(tmp_path, name):
+    out = tmp_path / "out"
+    dirs = output_dirs([tmp_path / name, tmp_path / "plain.wav"], out)
+    for d in dirs:
+        assert d.parent == out and d.name not in ("", ".", "..") and not d.name.startswith(".")
+    assert len(set(dirs)) == 2
+
+
+def test_output_dirs_of_names_made_alike_are_told_apart(tmp_path):
+    dirs = output_dirs([tmp_path / "..wav", tmp_path / "...wav"], tmp_path / "out")
+    assert len(set(dirs)) == 2 and all(d.parent == tmp_path / "out" for d in dirs)
+
+
 def test_output_dirs_disambiguate_same_names(tmp_path):
     a, b = tmp_path / "x" / "visit.wav", tmp_path / "y" / "visit.wav"
     dirs = output_dirs([a, b, tmp_path / "other.wav"], tmp_path / "out")

@@ -281,3 +281,21 @@ def test_cohort_page_metric_choice_filter_sort_and_links(cohort_page):
 
     img = Image.open(io.BytesIO(shot)).convert("L")
     assert len(set(img.getdata())) > 20  # not a blank page
+
+
+def test_a_default_metric_no_analysis_has_is_an_empty_panel(tmp_path):
+    """Two 10 s analyses have no response latency at all: the page is still written (it exited 70)."""
+    db = tmp_path / "short.db"
+    with Store(db) as store:
+        for i in range(2):
+            r = Result(
+                recording=Recording(f"/r/clip{i}.wav", 10.0, 16000, 1, f"{i:064x}"),
+                mode={"name": "diarization"},
+                created="2026-03-01T10:00:00+00:00",
+            )
+            r.metrics = {"clinician_talk_share": 0.5 + 0.1 * i, "clinician_interruptions": 0}
+            store.record(r, {"clinician": "Dr A"})
+    out = tmp_path / "cohort.html"
+    r = CliRunner().invoke(main, ["cohort", "--db", str(db), "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert out.is_file() and (tmp_path / "cohort.recordings.csv").is_file()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -63,6 +64,8 @@ def make_corpus(d: Path) -> dict[str, tuple[Path, str]]:
     put("garbage-after-header.flac", b"fLaC" + os.urandom(4000), "error")
     put("zero-hz.wav", wav_header(0, data_bytes=len(pcm)) + pcm, "error")
     put("one-mhz.wav", wav_header(1_000_000, data_bytes=len(pcm) * 4) + pcm * 4, "error")
+    # 100 KB whose header says 1 Hz: decoded at face value it is hours of 16 kHz audio
+    put("one-hz.wav", wav_header(1, data_bytes=100_000) + os.urandom(100_000), "error")
     eight = np.stack([x * (0.2 + 0.1 * i) for i in range(8)], axis=1)
     sf.write(d / "eight-channels.wav", eight, 16000)
     cases["eight-channels.wav"] = (d / "eight-channels.wav", "ok")
@@ -117,6 +120,7 @@ ERROR_CASES = [
     "garbage-after-header.flac",
     "zero-hz.wav",
     "one-mhz.wav",
+    "one-hz.wav",
     "empty.wav",
     "a-folder.wav",
     "notes.wav",
@@ -218,3 +222,15 @@ def test_error_message_with_a_newline_in_the_name_stays_one_line(corpus, tmp_pat
     r = run_cli(["analyze", str(p), "-o", str(tmp_path / "o")])
     assert r.returncode != 0
     assert len(r.stderr.strip().splitlines()) == 1 and "lines.wav" in r.stderr
+
+
+def test_an_implausible_sample_rate_is_refused_without_decoding(corpus):
+    """A 100 KB WAV claiming 1 Hz: exit 2 at once, in bounded memory (it used to reach 6.3 GB)."""
+    d, cases = corpus
+    path, _ = cases["one-hz.wav"]
+    cmd = [sys.executable, "-m", "pipeline.cli", "analyze", str(path), "-o", str(d / "one-hz-out"), "--no-voices"]
+    if shutil.which("prlimit"):
+        cmd = ["prlimit", "--as=3000000000", *cmd]  # 3 GB of address space is plenty for an error
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIME_LIMIT_S)
+    assert r.returncode == 2, r.stderr
+    assert "implausible sample rate 1 Hz (recordings are 4 to 384 kHz)" in r.stderr

@@ -19,11 +19,19 @@ from pipeline.store import Store
 pytestmark = pytest.mark.models
 
 
+def default_sigint() -> None:
+    """In the child: SIGINT back to its default, even when the test run itself was started in
+    the background (where it is inherited as ignored, and Python would never raise
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=ROOT,
         env=env,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -108,3 +116,20 @@ def test_interrupted_batch_stops_cleanly_and_resumes(tmp_path):
     with Store(db) as store:
         df = store.frame()
     assert len(df) == 4 and not df["sha256"].duplicated().any()
+
+
+def test_children_get_a_working_sigint_even_from_a_background_run():
+    """A test run started in the background inherits SIGINT as ignored; the children must not
+    (the interrupt tests returned 0 instead of 130 that way)."""
+    probe = [
+        sys.executable,
+        "-c",
+        "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)",
+    ]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ignored = subprocess.run(probe, capture_output=True, text=True).stdout.strip()
+        reset = subprocess.run(probe, capture_output=True, text=True, preexec_fn=default_sigint).stdout.strip()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert ignored == "False" and reset == "True"

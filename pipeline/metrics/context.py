@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..errors import InputError
 from ..result import Segment, Word
 from ..roles import most_talkative
 from .timeline import (
@@ -29,6 +30,8 @@ from .timeline import (
     to_frames,
     turns_from_floor,
 )
+
+MAX_DURATION_S = 24 * 3600  # 8.6 million 10 ms frames per speaker at most
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ class Timeline:
         segs = [s for s in segments if s.end > s.start]
         if duration is None:
             duration = max((s.end for s in segs), default=0.0)
+        if not duration <= MAX_DURATION_S:  # also NaN: the frame grid would not fit in memory
+            raise InputError(
+                f"implausible consultation length: {duration:g} s "
+                f"(the metrics cover at most {MAX_DURATION_S // 3600} h)"
+            )
         self.n = max(p.frames(duration), 0)  # regions past the duration are cut
         first: dict[str, float] = {}
         for s in segs:

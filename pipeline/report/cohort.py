@@ -214,6 +214,9 @@ def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dic
     if unknown:
         raise InputError(f"{{metrics}} {unknown[0]}: unknown metric (see docs/metrics.md)", "metrics")
     df = add_derived(df)
+    for m in metrics:  # a metric no selected analysis has (two 10 s clips have no latency): an empty column
+        if m not in df.columns:
+            df[m] = float("nan")
     if group_by not in df.columns or group_by in METRIC_NAMES or group_by in PER_10MIN:
         labels = [
             c
