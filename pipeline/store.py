@@ -70,7 +70,7 @@ def parse_labels(items: Iterable[str]) -> dict[str, str]:
     labels = {}
     for item in items:
         if "=" not in item or not item.split("=", 1)[0].strip():
-            raise InputError(f"{{labels}} {item!r}: expected key=value", "labels")
+            raise AttuneError(f"{{labels}} {item!r}: expected key=value", "labels")
         k, v = item.split("=", 1)
         labels[k.strip()] = v.strip()
     return labels
@@ -82,7 +82,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if self.path.is_dir():
-            raise OutputError(f"{self.path}: is a folder, not a database file")
+            raise InputError(f"{self.path}: is a folder, not a database file")
         fresh = not self.path.exists()
         try:
             if fresh:
@@ -95,7 +95,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise OutputError(self._describe(exc)) from None
         except sqlite3.DatabaseError as exc:
-            raise OutputError(f"{self.path}: not a usable attunement database ({exc})") from None
+            raise InputError(f"{self.path}: not a usable attunement database ({exc})") from None
 
     def _describe(self, exc: sqlite3.Error) -> str:
         if "locked" in str(exc) or "busy" in str(exc):
@@ -141,12 +141,12 @@ class Store:
                 )
             ]
             if foreign:
-                raise OutputError(
+                raise InputError(
                     f"{self.path}: an SQLite database of another program (tables: "
                     f"{', '.join(sorted(foreign)[:5])}); not touched"
                 )
         if version > SCHEMA_VERSION:
-            raise OutputError(
+            raise InputError(
                 f"{self.path}: made by a newer attunement (schema {version}, this one knows {SCHEMA_VERSION})"
             )
         for v in range(version + 1, SCHEMA_VERSION + 1):
@@ -245,6 +245,6 @@ def parse_filters(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         try:
             filters.update(parse_labels([item]))
-        except InputError:
+        except AttuneError:
             raise AttuneError(f"{{where}} {item!r}: expected COLUMN=VALUE", "where") from None
     return filters

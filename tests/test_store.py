@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.errors import InputError, OutputError
+from pipeline.errors import AttuneError, InputError, OutputError
 from pipeline.metrics import compute
 from pipeline.result import Recording, Result, Segment, Speaker
 from pipeline.store import SCHEMA_VERSION, Store, options_hash, parse_labels
@@ -81,14 +81,14 @@ def test_newer_schema_is_refused(tmp_path):
     with con:
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     con.close()
-    with pytest.raises(OutputError, match="made by a newer attunement"):
+    with pytest.raises(InputError, match="made by a newer attunement"):
         Store(db)
 
 
 def test_not_a_database(tmp_path):
     p = tmp_path / "notes.db"
     p.write_text("hello " * 1000)
-    with pytest.raises(OutputError, match="not a usable attunement database"):
+    with pytest.raises(InputError, match="not a usable attunement database"):
         Store(p)
 
 
@@ -98,8 +98,9 @@ def test_parse_labels():
         "station": "3",
         "note": "a=b",
     }
-    with pytest.raises(InputError, match="expected key=value"):
+    with pytest.raises(AttuneError, match="expected key=value") as err:
         parse_labels(["oops"])
+    assert err.value.exit_code == 1  # an invalid option value, as the README's table says
 
 
 def test_db_export_and_query_commands(tmp_path):
@@ -242,7 +243,7 @@ def test_database_of_another_program_is_not_touched(tmp_path):
         con.execute("CREATE TABLE patients (id INTEGER, name TEXT)")
     con.close()
     before = db.read_bytes()
-    with pytest.raises(OutputError, match="another program .*patients"):
+    with pytest.raises(InputError, match="another program .*patients"):
         Store(db)
     assert db.read_bytes() == before
 
@@ -277,3 +278,21 @@ def test_relative_result_paths_are_stored_absolute(tmp_path, monkeypatch):
         row = store.frame().iloc[0]
     assert row["result_path"] == str(tmp_path / "out" / "x" / "result.json")
     assert row["report_path"] == str(tmp_path / "out" / "x" / "report.html")
+
+
+def test_exit_codes_of_label_and_database_mistakes(tmp_path):
+    """--label without '=' is an invalid option (1); a file that is not a results database is an
+    input problem (2), not an unwritable output (4)."""
+    from click.testing import CliRunner
+    from helpers import SAMPLE
+
+    from pipeline.cli import main
+
+    r = CliRunner().invoke(
+        main, ["analyze", str(SAMPLE), "-o", str(tmp_path / "o"), "--db", str(tmp_path / "a.db"), "--label", "station"]
+    )
+    assert r.exit_code == 1 and "--label 'station': expected key=value" in r.stderr
+    notdb = tmp_path / "notes.db"
+    notdb.write_text("not a database, just notes\n" * 100)
+    r = CliRunner().invoke(main, ["db", "query", str(notdb)])
+    assert r.exit_code == 2 and "not a usable attunement database" in r.stderr
