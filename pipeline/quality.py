@@ -46,6 +46,11 @@ WARNINGS = {
     "word counts are less reliable",
 }
 ATTRIBUTION = ("speaker_separation", "snr_db", "overlap_share")
+ONE_VOICE_SPEECH_S = 20.0
+ONE_VOICE = (
+    "only one voice was found in {:.0f} s of speech or more; if two people spoke, their voices were not told apart "
+    "and the two-party numbers are missing (try the speaker count option, or a dual-channel recording)"
+).format(ONE_VOICE_SPEECH_S)
 
 
 def assess(samples: np.ndarray, result: Result, embedder=None) -> dict:
@@ -76,11 +81,15 @@ def assess(samples: np.ndarray, result: Result, embedder=None) -> dict:
     conflict = result.roles.get("conflict")
     if conflict:
         warnings.insert(0, conflict)
+    speech_s = sum(s.end - s.start for s in result.exclusive_segments)
+    one_voice = len(result.speakers) == 1 and speech_s >= ONE_VOICE_SPEECH_S
+    if one_voice:
+        warnings.insert(0, ONE_VOICE)
     return {
         "signals": {k: (round(v, 4) if v is not None else None) for k, v in signals.items()},
         "limits": dict(LIMITS),
         "warnings": warnings,
-        "attribution_doubtful": bool(conflict) or any(n in ATTRIBUTION for n in flagged),
+        "attribution_doubtful": bool(conflict) or one_voice or any(n in ATTRIBUTION for n in flagged),
     }
 
 

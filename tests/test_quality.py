@@ -107,3 +107,15 @@ def test_a_voice_conflict_leads_the_warnings():
     r.roles["conflict"] = "the voice match says the clinician is A, who asked 0 question(s), but B asked 5: check"
     q = assess(x, r)
     assert q["warnings"][0] == r.roles["conflict"] and q["attribution_doubtful"] is True
+
+
+def test_one_voice_in_a_long_recording_is_doubtful():
+    x = np.zeros(40 * SR, dtype=np.float32)
+    r = result([Segment("A", 0, 30)])
+    r.speakers = [Speaker("A", "clinician", 30.0)]
+    q = assess(x, r)
+    assert q["warnings"][0].startswith("only one voice was found in 20 s of speech or more")
+    assert q["attribution_doubtful"] is True
+    short = result([Segment("A", 0, 10)])
+    short.speakers = [Speaker("A", "clinician", 10.0)]
+    assert assess(x, short)["warnings"] == []

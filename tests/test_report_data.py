@@ -245,3 +245,13 @@ def test_pdf_without_chromium_is_a_clear_error(result, tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["report", str(p), "--no-audio", "--pdf"])
     assert r.exit_code == 1
     assert "--pdf needs Chromium, which is not installed" in r.stderr
+
+
+def test_quality_warnings_open_the_report(result):
+    result.quality = {"warnings": ["the two voices are hard to tell apart; <check> the timeline"], "signals": {}}
+    html = render_html(result)
+    assert "Check before relying on these numbers:" in html
+    assert "the two voices are hard to tell apart; &lt;check&gt; the timeline" in html
+    assert html.index("Check before relying") < html.index("Who spoke when")
+    result.quality = {"warnings": [], "signals": {}}
+    assert "Check before relying" not in render_html(result)
