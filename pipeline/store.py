@@ -248,3 +248,20 @@ def parse_filters(items: Iterable[str]) -> dict[str, str]:
         except AttuneError:
             raise AttuneError(f"{{where}} {item!r}: expected COLUMN=VALUE", "where") from None
     return filters
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df):
+    """A copy of ``df`` whose text cells cannot run as spreadsheet formulas: a cell starting
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+    advice for CSV injection). Numbers are left as numbers (a negative latency stays -0.2)."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    out.columns = [("'" + c if isinstance(c, str) and c.startswith(FORMULA_START) else c) for c in out.columns]
+    return out

@@ -296,3 +296,31 @@ def test_exit_codes_of_label_and_database_mistakes(tmp_path):
     notdb.write_text("not a database, just notes\n" * 100)
     r = CliRunner().invoke(main, ["db", "query", str(notdb)])
     assert r.exit_code == 2 and "not a usable attunement database" in r.stderr
+
+
+def test_csv_cells_cannot_run_as_formulas(tmp_path):
+    """Labels and file names that start like a formula are escaped in every CSV (OWASP)."""
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    db = tmp_path / "a.db"
+    r = make_result()
+    r.recording.path = "/data/+SUM(A1).wav"
+    with Store(db) as store:
+        store.record(r, {"clinician": '=HYPERLINK("http://x","click")', "station": "@cmd", "note": "-2+3"})
+    out = CliRunner().invoke(main, ["db", "export", str(db)])
+    assert out.exit_code == 0, out.stderr
+    row = next(csv.DictReader(io.StringIO(out.stdout)))
+    assert row["clinician"] == '\'=HYPERLINK("http://x","click")' and row["station"] == "'@cmd"
+    assert row["note"] == "'-2+3" and row["path"] == "/data/+SUM(A1).wav"  # starts with "/": harmless
+    assert float(row["clinician_response_latency_median_s"]) == r.metrics["clinician_response_latency_median_s"]
+    query = next(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["db", "query", str(db)]).stdout)))
+    assert query["clinician"].startswith("'=")
+    out = CliRunner().invoke(main, ["cohort", "--db", str(db), "-o", str(tmp_path / "c.html")])
+    assert out.exit_code == 0, out.stderr
+    groups = (tmp_path / "c.groups.csv").read_text()
+    assert "'=HYPERLINK" in groups and "\n=HYPERLINK" not in groups and ",=HYPERLINK" not in groups

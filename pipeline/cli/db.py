@@ -45,10 +45,12 @@ def open_db(db_path: Path):
 @debug_option
 def db_export(db_path: Path, fmt: str, output: Optional[Path], shared_output: bool):
     """Export every analysis in DB: one row each, labels and metrics as columns."""
+    from ..store import spreadsheet_safe
+
     with open_db(db_path) as store:
         df = store.frame()
     if fmt == "csv":
-        emit(df.to_csv(index=False), output, private=not shared_output)
+        emit(spreadsheet_safe(df).to_csv(index=False), output, private=not shared_output)
         return
     if output is None:
         raise AttuneError("--format parquet needs -o FILE")
@@ -87,7 +89,7 @@ def db_export(db_path: Path, fmt: str, output: Optional[Path], shared_output: bo
 def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...], as_json: bool):
     """Show the analyses in DB that match simple filters."""
     from ..metrics import METRIC_NAMES
-    from ..store import parse_filters
+    from ..store import parse_filters, spreadsheet_safe
 
     filters = parse_filters(where)
     unknown = [m for m in metric_names if m not in METRIC_NAMES]
@@ -100,7 +102,7 @@ def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...
     if as_json:
         click.echo(df.to_json(orient="records", indent=2))
     else:
-        click.echo(df.to_csv(index=False), nl=False)
+        click.echo(spreadsheet_safe(df).to_csv(index=False), nl=False)
 
 
 COMMANDS = [db_group]
