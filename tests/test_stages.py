@@ -114,7 +114,12 @@ def test_transcribe_and_diarize_side_by_side_with_hooks():
     assert diarizer.calls == [(2, 2, 4)]
     assert ("started", "asr", 6.0, "s") in rec.events and ("started", "diarization", 100, "%") in rec.events
     assert ("progressed", "diarization", 30.0) in rec.events and ("progressed", "diarization", 100.0) in rec.events
-    assert {e[1] for e in rec.events if e[0] == "finished"} == {"asr", "diarization", "asr_and_diarization_wall"}
+    assert {e[1] for e in rec.events if e[0] == "finished"} == {
+        "asr",
+        "diarization",
+        "asr_and_diarization_wall",
+        "speaker_changes",
+    }
 
 
 @pytest.mark.parametrize("broken", ["engine", "diarizer"])
