@@ -119,3 +119,15 @@ def test_one_voice_in_a_long_recording_is_doubtful():
     short = result([Segment("A", 0, 10)])
     short.speakers = [Speaker("A", "clinician", 10.0)]
     assert assess(x, short)["warnings"] == []
+
+
+def test_the_summary_says_what_to_check(capsys):
+    from pathlib import Path
+
+    from pipeline.cli.analyze import summary
+
+    r = result([Segment("A", 0, 8)])
+    r.quality = {"warnings": ["the recording is noisy (speech 9 dB above the background); ..."]}
+    summary(r, Path("out"))
+    lines = capsys.readouterr().out.splitlines()
+    assert "  check: the recording is noisy (speech 9 dB above the background); ..." in lines
