@@ -255,3 +255,13 @@ def test_quality_warnings_open_the_report(result):
     assert html.index("Check before relying") < html.index("Who spoke when")
     result.quality = {"warnings": [], "signals": {}}
     assert "Check before relying" not in render_html(result)
+
+
+def test_report_command_refuses_audio_it_cannot_check(result, tmp_path, clip_dir):
+    """A result.json with an empty sha256 used to skip the check that --audio is the analysed file."""
+    result.recording.sha256 = ""
+    p = tmp_path / "result.json"
+    p.write_text(result.to_json())
+    r = CliRunner().invoke(main, ["report", str(p), "--audio", str(clip_dir / "clip.wav")])
+    assert r.exit_code == 2 and "cannot be checked against the analysis" in r.stderr and "--no-audio" in r.stderr
+    assert not (tmp_path / "report.html").exists()

@@ -324,3 +324,23 @@ def test_csv_cells_cannot_run_as_formulas(tmp_path):
     assert out.exit_code == 0, out.stderr
     groups = (tmp_path / "c.groups.csv").read_text()
     assert "'=HYPERLINK" in groups and "\n=HYPERLINK" not in groups and ",=HYPERLINK" not in groups
+
+
+def test_db_query_json_is_plain(tmp_path):
+    """Counts as integers, paths with their slashes, missing values as null."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.record(make_result(), {"clinician": "Dr A"})
+    out = CliRunner().invoke(main, ["db", "query", str(db), "--json"])
+    assert out.exit_code == 0, out.stderr
+    assert "\\/" not in out.stdout
+    row = json.loads(out.stdout)[0]
+    assert row["path"] == "/data/aaaa.wav" and isinstance(row["clinician_turns"], int)
+    assert row["clinician_turns"] == make_result().metrics["clinician_turns"]
+    assert isinstance(row["clinician_talk_share"], float)

@@ -181,3 +181,13 @@ def test_enrol_silence_and_too_little_speech(book_dir, clip_dir, tmp_path):
 def test_remove_unknown_voice(book_dir):
     r, lines = run(["voices", "remove", "Ghost"])
     assert r.exit_code == 2 and lines == ["attune: error: no enrolled voice named 'Ghost'"]
+
+
+def test_voices_list_shows_control_characters_escaped(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTUNE_DATA_DIR", str(tmp_path))
+    with VoiceBook() as book:
+        book.add(voice("Dr A\nrm -rf /\x1b[31m", [1, 0, 0]))
+    r = CliRunner().invoke(main, ["voices", "list"])
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and "Dr A\\nrm -rf /\\x1b[31m [clinician]" in lines[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -100,9 +101,31 @@ def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...
     if metric_names:
         df = df.drop(columns=[c for c in df.columns if c in METRIC_NAMES and c not in metric_names])
     if as_json:
-        click.echo(df.to_json(orient="records", indent=2))
+        click.echo(json.dumps(json_records(df), indent=2, ensure_ascii=False, default=str))
     else:
         click.echo(spreadsheet_safe(df).to_csv(index=False), nl=False)
+
+
+def json_records(df) -> list[dict]:
+    """Rows as plain JSON values: missing values null, counts as integers, paths unescaped."""
+    import math
+
+    from ..metrics import registry
+
+    counts = {m.name for m in registry.all_metrics() if m.unit == "count"}
+    records = []
+    for row in df.to_dict(orient="records"):
+        out = {}
+        for k, v in row.items():
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            elif isinstance(v, float) and k in counts and v.is_integer():
+                v = int(v)
+            elif hasattr(v, "item"):  # numpy scalars
+                v = v.item()
+            out[k] = v
+        records.append(out)
+    return records
 
 
 COMMANDS = [db_group]

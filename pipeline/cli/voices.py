@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import AttuneError
-from .common import debug_option
+from .common import debug_option, one_line
 
 
 @click.group("voices")
@@ -69,8 +69,11 @@ def voices_list(as_json: bool):
     click.echo(f"voice book: {book_path()}")
     if not rows:
         click.echo("  (no voices enrolled)")
-    for r in rows:
-        click.echo(f"  {r['name']} [{r['role']}] {r['speech_s']:.1f} s of speech from {r['sources']} ({r['created']})")
+    for r in rows:  # names and sources shown with control characters escaped: one voice, one line
+        click.echo(
+            f"  {one_line(str(r['name']))} [{r['role']}] {r['speech_s']:.1f} s of speech from "
+            f"{one_line(str(r['sources']))} ({r['created']})"
+        )
 
 
 @voices_group.command("remove")

@@ -75,6 +75,12 @@ def prepare_audio(
         notes.append(f"the recording ({result.recording.path}) was not found: the report has no player")
         return None, {}
     # ``samples`` come from the analysis of this very file, whose hash is the result's
+    if samples is None and explicit and not result.recording.sha256:
+        raise InputError(
+            f"{path}: cannot be checked against the analysis (result.json has no sha256 of its recording); "
+            "leave the audio out ({no_audio})",
+            "no_audio",
+        )
     if samples is None and result.recording.sha256 and file_sha256(path) != result.recording.sha256:
         msg = f"{path}: is not the analysed recording (its sha256 differs from result.json's)"
         if explicit:
