@@ -146,10 +146,9 @@ def speech_stream(voices: Path, speaker: str) -> np.ndarray:
 
 def energy_reference(track: np.ndarray, speaker: str) -> list[tuple[str, float, float]]:
     """Speech regions of one speaker's own track (see the module docstring)."""
-    hop = SR // 100
-    n = len(track) // hop
-    frames = track[: n * hop].reshape(n, hop)
-    db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+    from pipeline.boundaries import frame_db
+
+    db = frame_db(track)  # 10 ms frames
     loud = np.percentile(db[db > -100], 95) if np.any(db > -100) else -100
     active = db > max(loud - 35.0, -70.0)
     from pipeline.metrics.timeline import runs_of

@@ -13,6 +13,7 @@ Rules (documented in README and ``docs/result-schema.md``):
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Iterable, Optional, Sequence
 
@@ -161,8 +162,6 @@ def split_unspoken(words: Sequence[Word], regions: Sequence[Segment]) -> tuple[l
 
 def _silence_around(w: Word, starts: list[float], ends_before: list[float]) -> float:
     """Length of the speech-free gap that contains the word (0 when it touches a region)."""
-    import bisect
-
     i = bisect.bisect_left(starts, w.end)  # regions [0, i) start before the word ends
     prev_end = ends_before[i - 1] if i > 0 else 0.0
     if prev_end > w.start:
@@ -227,8 +226,6 @@ def _region_item(seg: Segment, by_mid: list[Word], mids: list[float]) -> tuple[f
     """A region as a turn item, starting after (and ending before) another speaker's words at
     its edges, so that words given back to their sentence's speaker do not split a turn.
     ``by_mid``: the words sorted by their midpoints ``mids``."""
-    import bisect
-
     inside = by_mid[bisect.bisect_left(mids, seg.start) : bisect.bisect_left(mids, seg.end)]
     own = [w for w in inside if w.speaker == seg.speaker]
     if not own:

@@ -82,7 +82,7 @@ class Analyzer:
         with hooks.step("metrics"):
             result.metrics = compute_for_result(result)
         with hooks.step("quality"):
-            voice_model = loaders.speaker_embedder(o.thread_split()[1]) if not mode.channels else None
+            voice_model = loaders.speaker_embedder(o.threads) if not mode.channels else None  # the voices' one
             result.quality = assess(audio.samples, result, voice_model)
         result.models = loaders.models_used(asr, o.diarization_pipeline, mode.info["name"])
         result.parameters = o.parameters()

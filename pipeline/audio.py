@@ -41,6 +41,12 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
+def frame_power(samples: np.ndarray, hop: int) -> np.ndarray:
+    """Mean square of each run of ``hop`` samples (a last, shorter run is left out)."""
+    n = len(samples) // hop
+    return np.mean(samples[: n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1)
+
+
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     """SHA-256 of the file's bytes."""
     h = hashlib.sha256()

@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .audio import frame_power
 from .metrics.timeline import runs_of
 from .result import Segment
 
@@ -33,12 +34,7 @@ ABOVE_FLOOR_DB = 6.0  # ... or at most this far above its background, whichever 
 
 def frame_db(samples: np.ndarray) -> np.ndarray:
     """Level of each 10 ms frame in dB (full scale 0 dB)."""
-    hop = int(FRAME_S * SR)
-    n = len(samples) // hop
-    if n == 0:
-        return np.zeros(0)
-    power = np.mean(samples[: n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1)
-    return 10 * np.log10(power + 1e-12)
+    return 10 * np.log10(frame_power(samples, int(FRAME_S * SR)) + 1e-12)
 
 
 def quiet_level(db: np.ndarray, segments: Sequence[Segment]) -> float:

@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .audio import frame_power
 from .errors import InputError
 from .metrics.timeline import runs_of
 from .result import Segment
@@ -106,9 +107,7 @@ def speech_probability(x: np.ndarray) -> np.ndarray:
 
 def frame_db(x: np.ndarray) -> np.ndarray:
     """Energy (dBFS) per 32 ms frame."""
-    n = len(x) // FRAME
-    frames = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    return 10 * np.log10(frame_power(x, FRAME) + 1e-12)
 
 
 def activity(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -25,7 +25,9 @@ from typing import Optional
 
 import numpy as np
 
+from .audio import frame_power
 from .result import Result
+from .roles import of_result
 
 SR = 16000
 WINDOW_S = 3.0
@@ -56,8 +58,7 @@ ONE_VOICE = (
 
 def assess(samples: np.ndarray, result: Result, embedder=None) -> dict:
     """The quality signals and warnings of one analysed recording (see the module docstring)."""
-    clinician = next((s.id for s in result.speakers if s.role == "clinician"), None)
-    patient = next((s.id for s in result.speakers if s.role == "patient"), None)
+    clinician, patient = of_result(result)
     signals: dict[str, Optional[float]] = {
         "speaker_separation": None,
         "speaker_similarity": None,
@@ -128,7 +129,7 @@ def snr_db(samples: np.ndarray, result: Result) -> Optional[float]:
     n = len(samples) // hop
     if n == 0 or not result.segments:
         return None
-    power = np.mean(samples[: n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1)
+    power = frame_power(samples, hop)
     speech = np.zeros(n, dtype=bool)
     for s in result.segments:
         speech[int(s.start * 50) : int(np.ceil(s.end * 50))] = True

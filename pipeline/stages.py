@@ -180,16 +180,16 @@ def transcribe_channels(audio: Audio, mode: Mode, asr: ASREngine, options: Analy
         pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="attune-asr")
         try:
             futures = [pool.submit(transcribe, i) for i in range(n)]
-            per_channel = []
+            channel_words = []
             for k, fut in enumerate(futures):
-                per_channel.append(fut.result())
+                channel_words.append(fut.result())
                 update(k + 1)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
     words = []
-    for spk, channel_words in zip(ids, per_channel):
+    for spk, heard in zip(ids, channel_words):
         own = [s for s in segments if s.speaker == spk]
-        for w in channel_words:
+        for w in heard:
             # words far from the channel's own speech are the other party's leaked voice
             if speaker_for_span(w.start, w.end, own) is not None:
                 words.append(Word(w.text, w.start, w.end, w.probability, spk))
