@@ -41,7 +41,7 @@ LIMITS = {
 WARNINGS = {
     "speaker_separation": "the two voices are hard to tell apart; check the timeline before relying on turn "
     "counts, interruptions and talk share",
-    "snr_db": "the recording is noisy (speech {value:.0f} dB above the background); speaker changes and short "
+    "snr_db": "the recording is noisy (speech {value:.1f} dB above the background); speaker changes and short "
     "sounds such as backchannels may be missed",
     "overlap_share": "the speakers talk over each other a lot ({value:.0%} of the talk); who held the floor "
     "is uncertain in those stretches",
