@@ -406,6 +406,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every row as JSON")
     ap.add_argument("--voices", action="store_true", help="only the voice-book threshold check on real speakers")
     ap.add_argument("--no-refine", action="store_true", help="without moving speaker changes into pauses (before)")
+    ap.add_argument("--no-resegment", action="store_true", help="without the frame-level resegmentation")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("ATTUNE_DATA_DIR", str(args.work / "data"))
@@ -421,8 +422,8 @@ def main() -> int:
     if args.voices:
         print(json.dumps(voice_similarities(data["voices"]), indent=2))
         return 0
-    analyzer = Analyzer(AnalysisOptions(use_voice_book=False))
-    tag = "before" if args.no_refine else "after"
+    analyzer = Analyzer(AnalysisOptions(use_voice_book=False, resegment=not args.no_resegment))
+    tag = ("before" if args.no_refine else "after") + ("" if args.no_resegment else "-reseg")
     rows: list[dict] = []
     if not args.no_consultations:
         conditions = [c for c in args.conditions.split(",") if c]

@@ -15,6 +15,7 @@ from .align import NEAREST_MAX_S
 from .asr import BACKENDS, DEFAULT_BACKEND
 from .diarize import DEFAULT_PARAMS, SEGMENTATION_STEP
 from .errors import AttuneError
+from .resegment import ResegmentOptions
 
 
 def cpu_cores() -> int:
@@ -43,6 +44,7 @@ class AnalysisOptions:
     use_voice_book: bool = True
     voice_book: Optional[str] = None  # path (default: the user's voice book)
     threads: int = field(default_factory=cpu_cores)
+    resegment: bool = True  # re-decide each frame's speaker with per-speaker GMMs (pipeline.resegment)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "AnalysisOptions":
@@ -83,6 +85,9 @@ class AnalysisOptions:
                 "channels",
             )
 
+    def _channel_labels(self) -> bool:
+        return self.channels is not None and self.channels != "auto"
+
     def thread_split(self) -> tuple[int, int]:
         """(ASR threads, diarization threads).
 
@@ -111,11 +116,15 @@ class AnalysisOptions:
                 if not self.diarization_pipeline
                 else {}
             ),
+            "resegmentation": ResegmentOptions().parameters()
+            if self.resegment and not self._channel_labels()
+            else None,
             "speaker_changes": (
                 {
                     "rule": "a change between touching regions moves into the longest pause near it",
                     "search_s": boundaries.SEARCH_S,
                     "min_pause_s": boundaries.MIN_PAUSE_S,
+                    "silent_region_max_s": boundaries.SILENT_MAX_S,
                     "quiet_below_speech_db": boundaries.BELOW_SPEECH_DB,
                     "quiet_above_floor_db": boundaries.ABOVE_FLOOR_DB,
                 }

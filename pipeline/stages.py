@@ -24,6 +24,7 @@ from .diarize import make_exclusive
 from .errors import InputError
 from .hooks import Hooks
 from .options import AnalysisOptions
+from .resegment import resegment
 from .result import Segment, Word
 
 if TYPE_CHECKING:
@@ -135,9 +136,13 @@ def transcribe_and_diarize(audio: Audio, asr: ASREngine, diarizer, options: Anal
     finally:
         # on an error or Ctrl-C, leave a busy speech-to-text thread to finish on its own
         pool.shutdown(wait=False, cancel_futures=True)
+    segments, exclusive = diar.segments, diar.exclusive
+    if options.resegment:
+        with hooks.step("resegmentation"):
+            segments, exclusive = resegment(audio.samples, segments, exclusive)
     with hooks.step("speaker_changes"):
-        segments = refine_changes(audio.samples, diar.segments)
-        exclusive = refine_changes(audio.samples, diar.exclusive)
+        segments = refine_changes(audio.samples, segments)
+        exclusive = refine_changes(audio.samples, exclusive)
     return Speech(words, segments, exclusive)
 
 

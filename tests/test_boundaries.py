@@ -66,3 +66,29 @@ def test_quiet_level_follows_the_speech_and_the_background():
     level = quiet_level(db, [Segment("A", 0.0, 2.0)])
     speech_db = 10 * np.log10(0.3**2 / 2)
     assert level == pytest.approx(max(speech_db - 25, 10 * np.log10(1e-6) + 6), abs=1.0)
+
+
+def test_the_pause_between_the_two_regions_wins_over_a_longer_one_beyond():
+    # A says a short word (2.44-2.63 s) after a 0.27 s pause; the pause to B's word is 0.26 s.
+    # The longer pause before A's word would swallow A's region: the one between is taken.
+    x = signal([(0.0, 2.16, 0.3), (2.44, 2.63, 0.3), (2.89, 4.0, 0.3)])
+    segs = [Segment("B", 0.0, 2.16), Segment("A", 2.44, 2.66), Segment("B", 2.66, 4.0)]
+    out = refine_changes(x, segs)
+    assert out[1] == Segment("A", 2.44, pytest.approx(2.63, abs=0.011))
+    assert out[2].start == pytest.approx(2.89, abs=0.011)
+
+
+def test_a_silent_sliver_of_the_other_speaker_is_dropped():
+    # B "speaks" for 40 ms in the silence right before A's turn: no frame of it is audible
+    x = signal([(0.0, 2.0, 0.3), (2.6, 4.0, 0.3)])
+    segs = [Segment("A", 0.0, 2.0), Segment("B", 2.50, 2.54), Segment("A", 2.54, 4.0), Segment("B", 4.0, 4.2)]
+    out = refine_changes(x, segs)
+    assert Segment("B", 2.50, 2.54) not in out
+    assert Segment("B", 4.0, 4.2) not in out  # also silent (the signal ends at 4.0 s)
+    assert [s.speaker for s in out] == ["A", "A"]
+
+
+def test_a_short_audible_region_is_kept():
+    x = signal([(0.0, 2.0, 0.3), (2.3, 2.5, 0.3), (2.8, 4.0, 0.3)])
+    segs = [Segment("A", 0.0, 2.0), Segment("B", 2.3, 2.5), Segment("A", 2.8, 4.0)]
+    assert refine_changes(x, segs) == segs

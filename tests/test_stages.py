@@ -118,6 +118,7 @@ def test_transcribe_and_diarize_side_by_side_with_hooks():
         "asr",
         "diarization",
         "asr_and_diarization_wall",
+        "resegmentation",
         "speaker_changes",
     }
 

@@ -93,6 +93,11 @@ ANALYSIS_FLAGS = [
     ),
     click.option("--no-voices", is_flag=True, help="Do not use the voice book at all."),
     click.option("--threads", type=int, default=None, help="CPU threads for the models (default: all cores)."),
+    click.option(
+        "--no-resegment",
+        is_flag=True,
+        help="Keep the diarization's own speaker labels (skip the frame-level resegmentation).",
+    ),
 ]
 _ANALYSIS_KEYS = (
     "asr_backend",
@@ -108,6 +113,7 @@ _ANALYSIS_KEYS = (
     "voices",
     "no_voices",
     "threads",
+    "no_resegment",
 )
 
 
@@ -118,10 +124,11 @@ def analysis_options(func):
     def wrapper(*args, **kwargs):
         v = {k: kwargs.pop(k) for k in _ANALYSIS_KEYS}
         options = AnalysisOptions(
-            **{k: v[k] for k in _ANALYSIS_KEYS if k not in ("voices", "no_voices", "threads")},
+            **{k: v[k] for k in _ANALYSIS_KEYS if k not in ("voices", "no_voices", "threads", "no_resegment")},
             voices=list(v["voices"]) or None,
             use_voice_book=not v["no_voices"],
             threads=v["threads"] if v["threads"] is not None else cpu_cores(),
+            resegment=not v["no_resegment"],
         )
         options.validate()
         return func(*args, options=options, **kwargs)
