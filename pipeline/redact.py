@@ -225,13 +225,44 @@ def redact_result(result: Result) -> Result:
     dropped, dropped_counts = redact_words(result.dropped_words)  # they hold transcript text too
     for ph, n in dropped_counts.items():
         counts[ph] = counts.get(ph, 0) + n
-    red = replace(result, words=words, turns=turns, speakers=speakers, dropped_words=dropped)
+    red = replace(
+        result,
+        words=words,
+        turns=turns,
+        speakers=speakers,
+        dropped_words=dropped,
+        metrics=_with_redacted_event_text(result.metrics, words),
+    )
     red.redaction = {
         "engine": engine_description(),
         "replaced_words": counts,
         "placeholders": sorted(set(PLACEHOLDERS.values())),
     }
     return red
+
+
+def _with_redacted_event_text(metrics: dict, words: list[Word]) -> dict:
+    """The metrics with each event's ``text`` rebuilt from the redacted words it spans."""
+    events = (metrics or {}).get("events") or {}
+    if not any(isinstance(v, list) and any("text" in e for e in v) for v in events.values()):
+        return metrics
+    out = {**metrics, "events": dict(events)}
+    for kind, evs in events.items():
+        if isinstance(evs, list) and any("text" in e for e in evs):
+            out["events"][kind] = [
+                {
+                    **e,
+                    "text": " ".join(
+                        w.text
+                        for w in words
+                        if w.speaker == e.get("speaker") and w.start >= e["start"] - 0.01 and w.end <= e["end"] + 0.01
+                    ),
+                }
+                if "text" in e
+                else e
+                for e in evs
+            ]
+    return out
 
 
 def engine_description() -> str:

@@ -4,9 +4,10 @@ import pytest
 
 from pipeline.align import assign_words, build_turns, speaker_for_span, split_unspoken, talk_seconds
 from pipeline.errors import InputError
+from pipeline.metrics.questions import is_question
 from pipeline.result import Segment, Word
 from pipeline.roles import assign_roles
-from pipeline.sentences import count_questions, is_question
+from pipeline.sentences import count_questions
 
 A, B, C = "SPEAKER_00", "SPEAKER_01", "SPEAKER_02"
 

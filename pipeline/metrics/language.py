@@ -1,37 +1,21 @@
-"""Word-based metrics: words per minute, questions, open questions, empathy statements.
+"""Word-based metrics: words per minute, questions (open, closed, stacked), empathy statements.
 
-Sentences and questions follow :mod:`pipeline.sentences` (the same rule as the role rule).
-The phrase lists are data (below) and are printed in ``docs/metrics.md``.
+Sentences follow :mod:`pipeline.sentences` and questions :mod:`.questions` (the same rules as
+the role rule). The phrase lists are data and are printed in ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..result import Word
+from ..sentences import Sentence, split
 from ..sentences import clean as _clean
-from ..sentences import is_question, sentences
+from . import questions as q
 from .context import Timeline
 from .reference import RefValue as _
 from .registry import Measured, Metric, metric_group
-
-# A question is "open" when its first words (after leading discourse markers) are one of these.
-OPEN_OPENERS = (
-    "what",
-    "how",
-    "why",
-    "tell me",
-    "describe",
-    "explain",
-    "in what way",
-    "could you tell",
-    "could you describe",
-    "can you tell",
-    "can you describe",
-)
-# Skipped at the start of a sentence before looking for an opener ("Okay, so what ...?").
-DISCOURSE_MARKERS = {"okay", "ok", "so", "and", "right", "well", "now", "um", "uh", "alright", "erm"}
 
 # Empathy phrases in the spirit of the NURSE model (Naming, Understanding, Respecting,
 # Supporting, Exploring). A clinician sentence that matches any pattern counts once.
@@ -109,17 +93,6 @@ def only_backchannel_tokens(words: Sequence[Word]) -> bool:
     return bool(text) and bool(_BC_RE.match(text))
 
 
-def is_open_question(sentence: str) -> bool:
-    """A question whose first words (after discourse markers) are an open opener."""
-    if not is_question(sentence):
-        return False
-    words = _clean(sentence).split()
-    while words and words[0] in DISCOURSE_MARKERS:
-        words.pop(0)
-    head = " ".join(words)
-    return any(head == o or head.startswith(o + " ") for o in OPEN_OPENERS)
-
-
 def is_empathy_statement(sentence: str) -> bool:
     text = _clean(sentence)
     return any(r.search(text) for r in _EMPATHY_RE)
@@ -158,17 +131,27 @@ METRICS = (
         "clinician_questions",
         "equality",
         "count",
-        "Recognised clinician sentences ending in a question mark.",
-        "Depends on the speech recogniser's punctuation; tag questions and rising intonation may be missed.",
+        "Clinician sentences that ask: a question mark, a wh-word that asks, an auxiliary before "
+        "its subject, an 'any ...' ellipsis, a tag question or an open request ('tell me about').",
+        "Declarative questions said with a rise ('you've had it three days?') without a '?' are missed; "
+        "the recogniser's sentence breaks decide what one question is.",
         per_10min="clinician_questions_per_10min",
     ),
     Metric(
         "clinician_open_questions",
         "empathy",
         "count",
-        "Clinician questions starting with an open opener (what, how, why, tell me, "
-        "describe, explain, in what way, could you tell/describe).",
-        "Whether the question was genuinely open ('How many?' starts with 'how').",
+        "Clinician questions that invite an answer in the patient's own words: how/what/why "
+        "(except those asking for one fact: how many/long/often, what time/dose) and open requests "
+        "(tell me, describe, talk me through).",
+        "Whether the question was genuinely open in context ('What else?' is open by form).",
+    ),
+    Metric(
+        "clinician_closed_questions",
+        "empathy",
+        "count",
+        "Clinician questions that are not open: yes/no, either/or, a single fact, or a tag.",
+        "Closed questions are right for focused history-taking and safety checks.",
     ),
     Metric(
         "clinician_open_question_share",
@@ -179,10 +162,18 @@ METRICS = (
         cohort_rank=7,
     ),
     Metric(
+        "clinician_stacked_questions",
+        "presence",
+        "count",
+        "Runs of two or more clinician questions in a row before the patient says more than "
+        "backchannel tokens ('mm', 'yeah').",
+        "A rephrased question after a silence also counts; the patient may have answered by a nod.",
+    ),
+    Metric(
         "patient_questions",
         "equality",
         "count",
-        "Recognised patient sentences ending in a question mark: the patient's agenda.",
+        "Patient sentences that ask (the same cues as clinician_questions): the patient's agenda.",
         "Same limits as clinician_questions.",
     ),
     Metric(
@@ -199,6 +190,53 @@ METRICS = (
 )
 
 
+def question_events(sents: Sequence[Sentence], role_of: dict[str, str]) -> list[dict]:
+    """Every question of any speaker: speaker, role, start, end, text, kind, cues."""
+    out = []
+    for s in sents:
+        found = q.cues(s.text)
+        if found:
+            out.append(
+                {
+                    "speaker": s.speaker,
+                    "role": role_of.get(s.speaker, "other"),
+                    "start": round(s.start, 2),
+                    "end": round(s.end, 2),
+                    "text": s.text,
+                    "kind": q.kind(s.text),
+                    "cues": found,
+                }
+            )
+    return out
+
+
+def stacked_runs(sents: Sequence[Sentence], clinician: str, patient: Optional[str]) -> list[dict]:
+    """Runs of two or more clinician questions before the patient says more than backchannel tokens."""
+    runs: list[dict] = []
+    run: list[Sentence] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            kinds = [q.kind(s.text) for s in run]
+            runs.append(
+                {
+                    "start": round(run[0].start, 2),
+                    "end": round(run[-1].end, 2),
+                    "questions": len(run),
+                    "closed": kinds.count("closed"),
+                }
+            )
+        run.clear()
+
+    for s in sents:
+        if s.speaker == clinician and q.is_question(s.text):
+            run.append(s)
+        elif s.speaker == patient and not only_backchannel_tokens(list(s.words)):
+            close()
+    close()
+    return runs
+
+
 @metric_group("words", METRICS, kind="words", needs="clinician")
 def word_metrics(tl: Timeline) -> Measured:
     """The word-based metrics (see the module docstring)."""
@@ -207,11 +245,14 @@ def word_metrics(tl: Timeline) -> Measured:
     assert clinician is not None
     c_talk_s = tl.talk[clinician] * tl.params.frame
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
-    sents = sentences(words)
+    sents = split(words)
+    role_of = {spk: tl.role_of.get(spk, "other") for spk in {s.speaker for s in sents}}
+    events = question_events(sents, role_of)
+    stacked = stacked_runs(sents, clinician, patient)
     c_words = sum(1 for w in words if w.speaker == clinician)
     p_words = sum(1 for w in words if patient is not None and w.speaker == patient)
-    c_q = [s for spk, s in sents if spk == clinician and is_question(s)]
-    c_open = [s for s in c_q if is_open_question(s)]
+    c_q = [e for e in events if e["speaker"] == clinician]
+    c_open = [e for e in c_q if e["kind"] == "open"]
     two = patient is not None
     return Measured(
         {
@@ -221,8 +262,13 @@ def word_metrics(tl: Timeline) -> Measured:
             "patient_wpm": round(p_words / (p_talk_s / 60), 1) if two and p_talk_s > 0 else None,
             "clinician_questions": len(c_q),
             "clinician_open_questions": len(c_open),
+            "clinician_closed_questions": len(c_q) - len(c_open),
             "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
-            "patient_questions": sum(1 for spk, s in sents if spk == patient and is_question(s)) if two else None,
-            "clinician_empathy_statements": sum(1 for spk, s in sents if spk == clinician and is_empathy_statement(s)),
-        }
+            "clinician_stacked_questions": len(stacked) if two else None,
+            "patient_questions": sum(1 for e in events if e["speaker"] == patient) if two else None,
+            "clinician_empathy_statements": sum(
+                1 for s in sents if s.speaker == clinician and is_empathy_statement(s.text)
+            ),
+        },
+        {"questions": events, "stacked_questions": stacked},
     )
