@@ -79,6 +79,8 @@ class Analyzer:
             if voice_info is not None:
                 _name_matched_speakers(result, voice_info)
             result.mode = mode.info
+        with hooks.step("prosody"):
+            result.prosody = stages.measure_prosody(audio, speech, result)
         with hooks.step("metrics"):
             result.metrics = compute_for_result(result)
         with hooks.step("quality"):

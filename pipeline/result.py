@@ -111,6 +111,7 @@ class Result:
     redaction: Optional[dict[str, Any]] = None  # set by --redact: engine and what was replaced
     dropped_words: list[Word] = field(default_factory=list)  # recognised where nobody was found speaking
     quality: Optional[dict[str, Any]] = None  # how far to trust who spoke when (pipeline.quality)
+    prosody: Optional[dict[str, Any]] = None  # terminal pitch of sentences (pipeline.prosody)
 
     def role_of(self, speaker: Optional[str]) -> str:
         for s in self.speakers:
@@ -153,6 +154,7 @@ class Result:
                 redaction=dict(d["redaction"]) if isinstance(d.get("redaction"), dict) else None,
                 dropped_words=[Word(**w) for w in d.get("dropped_words", [])],
                 quality=dict(d["quality"]) if isinstance(d.get("quality"), dict) else None,
+                prosody=dict(d["prosody"]) if isinstance(d.get("prosody"), dict) else None,
             )
         except KeyError as exc:
             raise InputError(f"malformed result.json: missing field {exc.args[0]!r}") from None

@@ -25,7 +25,7 @@ from .errors import InputError
 from .hooks import Hooks
 from .options import AnalysisOptions
 from .resegment import resegment
-from .result import Segment, Word
+from .result import Result, Segment, Word
 
 if TYPE_CHECKING:
     from .voices import Voice
@@ -228,3 +228,20 @@ def match_voices(audio: Audio, speech: Speech, voices: list["Voice"], embedder) 
         "similarities": sims,
     }
     return {m["speaker"]: m["role"] for m in matches}, info
+
+
+def measure_prosody(audio: Audio, speech: Speech, result: Result) -> dict:
+    """The terminal pitch of the sentences that no word cue makes a question (:mod:`pipeline.prosody`),
+    tracked in the speaker's own channel in channel mode, else in the mix."""
+    from . import prosody
+    from .metrics.questions import cues
+    from .sentences import split
+
+    def samples_of(speaker: str) -> Optional[np.ndarray]:
+        if speech.per_channel and audio.channel_samples is not None:
+            if speaker not in speech.per_channel:
+                return None
+            return audio.channel_samples[speech.per_channel.index(speaker)]
+        return audio.samples
+
+    return prosody.measure(split(result.words), samples_of, lambda s: not cues(s.text))

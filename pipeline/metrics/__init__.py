@@ -57,6 +57,7 @@ def compute_for_result(result, params: Params = Params(), clinician=None) -> dic
         words=result.words,
         params=params,
         patient=patient,
+        prosody=result.prosody,
     )
 
 

@@ -105,8 +105,10 @@ class Timeline:
         words: Optional[Sequence[Word]] = None,
         params: Params = Params(),
         patient: Optional[str] = None,
+        rising: Optional[dict[tuple[str, float], bool]] = None,
     ):
         p = self.params = params
+        self.rising = rising or {}  # (speaker, sentence end) -> pitch rose (pipeline.prosody)
         segs = [s for s in segments if s.end > s.start]
         if duration is None:
             duration = max((s.end for s in segs), default=0.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Optional, Sequence
 
+from ..prosody import rising_ends
 from ..result import Segment, Word
 from . import registry
 from .context import Params, Timeline
@@ -26,6 +27,7 @@ def compute(
     words: Optional[Sequence[Word]] = None,
     params: Params = Params(),
     patient: Optional[str] = None,
+    prosody: Optional[dict] = None,
 ) -> dict:
     """All metrics of one consultation.
 
@@ -36,6 +38,7 @@ def compute(
         words: recognised words with speakers, for the word-based metrics (optional).
         params: thresholds.
         patient: the patient's label; default the most talkative other speaker.
+        prosody: ``result.prosody`` (terminal pitch of sentences), for the rising-pitch question cue.
 
     Returns:
         A flat dict of every registered metric name (``None`` where undefined; word metrics
@@ -43,7 +46,7 @@ def compute(
         (per-speaker talk table), ``backchannel_variant``, ``parameters``, ``notes`` and,
         with two parties, ``events``.
     """
-    tl = Timeline(segments, clinician, duration, words, params, patient)
+    tl = Timeline(segments, clinician, duration, words, params, patient, rising_ends(prosody))
     out: dict = {name: None for name in registry.names("timing")}
     if words is not None:
         out.update({name: None for name in registry.names("words")})

@@ -190,11 +190,13 @@ METRICS = (
 )
 
 
-def question_events(sents: Sequence[Sentence], role_of: dict[str, str]) -> list[dict]:
+def question_events(
+    sents: Sequence[Sentence], role_of: dict[str, str], rising: Optional[dict[tuple[str, float], bool]] = None
+) -> list[dict]:
     """Every question of any speaker: speaker, role, start, end, text, kind, cues."""
     out = []
     for s in sents:
-        found = q.cues(s.text)
+        found = q.cues(s.text, (rising or {}).get((s.speaker, round(s.end, 2))))
         if found:
             out.append(
                 {
@@ -210,7 +212,9 @@ def question_events(sents: Sequence[Sentence], role_of: dict[str, str]) -> list[
     return out
 
 
-def stacked_runs(sents: Sequence[Sentence], clinician: str, patient: Optional[str]) -> list[dict]:
+def stacked_runs(
+    sents: Sequence[Sentence], clinician: str, patient: Optional[str], asked: Optional[set] = None
+) -> list[dict]:
     """Runs of two or more clinician questions before the patient says more than backchannel tokens."""
     runs: list[dict] = []
     run: list[Sentence] = []
@@ -229,7 +233,8 @@ def stacked_runs(sents: Sequence[Sentence], clinician: str, patient: Optional[st
         run.clear()
 
     for s in sents:
-        if s.speaker == clinician and q.is_question(s.text):
+        is_q = (s.speaker, round(s.start, 2)) in asked if asked is not None else q.is_question(s.text)
+        if s.speaker == clinician and is_q:
             run.append(s)
         elif s.speaker == patient and not only_backchannel_tokens(list(s.words)):
             close()
@@ -247,8 +252,9 @@ def word_metrics(tl: Timeline) -> Measured:
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
     sents = split(words)
     role_of = {spk: tl.role_of.get(spk, "other") for spk in {s.speaker for s in sents}}
-    events = question_events(sents, role_of)
-    stacked = stacked_runs(sents, clinician, patient)
+    events = question_events(sents, role_of, tl.rising)
+    asked = {(e["speaker"], e["start"]) for e in events}
+    stacked = stacked_runs(sents, clinician, patient, asked)
     c_words = sum(1 for w in words if w.speaker == clinician)
     p_words = sum(1 for w in words if patient is not None and w.speaker == patient)
     c_q = [e for e in events if e["speaker"] == clinician]
