@@ -371,3 +371,18 @@ def read_timing(paths: Sequence[str | Path]) -> Timing:
     raise InputError(
         f"{p}: unknown annotation format {ext or '(no extension)'} (use .rttm, .TextGrid, .eaf or result.json)"
     )
+
+
+def words_from_utterances(utterances: Sequence[dict]) -> list[Word]:
+    """An annotation's words, each utterance's span shared out by characters (for the word metrics
+    of a file that has text but no word times)."""
+    out = []
+    for u in utterances:
+        tokens = str(u.get("text", "")).split()
+        total = sum(len(t) + 1 for t in tokens) or 1
+        t, span = float(u["start"]), float(u["end"]) - float(u["start"])
+        for tok in tokens:
+            d = span * (len(tok) + 1) / total
+            out.append(Word(tok, round(t, 3), round(t + d * len(tok) / (len(tok) + 1), 3), 1.0, u["speaker"]))
+            t += d
+    return out

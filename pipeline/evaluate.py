@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .annotations import Timing, read_timing, role_for_label
+from .annotations import Timing, read_timing, role_for_label, words_from_utterances
 from .errors import AttuneError, InputError
-from .metrics import TIMING_METRICS, compute
+from .metrics import TIMING_METRICS, WORD_METRICS, compute, compute_for_result
 from .result import Result
 from .textnorm import normalize
 
@@ -83,12 +84,21 @@ def evaluate(result: Result, ref: Timing, drop_fillers: bool = False) -> dict:
 
     out.update(_words(result, ref, to_hyp, drop_fillers, notes))
     out.update(_roles(result, ref, to_hyp, notes))
+    out["questions"] = _questions(result, ref, to_hyp, notes)
+    clin_q = next((q for q in out["questions"].values() if q["role"] == "clinician"), None)
+    out["clinician_question_precision"] = clin_q["precision"] if clin_q else None
+    out["clinician_question_recall"] = clin_q["recall"] if clin_q else None
+    out["_clinician_question_parts"] = clin_q
     out["metric_agreement"] = _agreement(result, ref, uem.end)
+    out["word_metric_agreement"] = _word_agreement(result, ref, uem.end)
     out["normalisation"] = (
         f"lower case, punctuation removed, contractions expanded, fillers {'dropped' if drop_fillers else 'kept'}"
     )
     out["notes"] = notes
     return out
+
+
+QUESTION_SLACK_S = 1.0
 
 
 def _words(result: Result, ref: Timing, to_hyp: dict, drop_fillers: bool, notes: list) -> dict:
@@ -149,6 +159,94 @@ def _roles(result: Result, ref: Timing, to_hyp: dict, notes: list) -> dict:
     }
 
 
+def reference_questions(utterances: Sequence[dict]) -> list[dict]:
+    """The sentences of the reference that end in "?": speaker, start, end (the utterance's span
+    shared out by characters) and text."""
+    out = []
+    for u in utterances:
+        parts = [p for p in re.split(r"(?<=[.?!])\s+", str(u.get("text", "")).strip()) if p.strip()]
+        total = sum(len(p) for p in parts) or 1
+        t, span = float(u["start"]), float(u["end"]) - float(u["start"])
+        for p in parts:
+            d = span * len(p) / total
+            if p.rstrip().rstrip("\"')]").endswith("?"):
+                out.append({"speaker": u["speaker"], "start": t, "end": t + d, "text": p})
+            t += d
+    return out
+
+
+def match_spans(found: Sequence[tuple[float, float]], ref: Sequence[tuple[float, float]], slack: float) -> int:
+    """How many found spans match a reference span: overlapping once widened by ``slack`` seconds,
+    one to one, nearest midpoints first."""
+    pairs = []
+    for i, (a, b) in enumerate(found):
+        for j, (c, d) in enumerate(ref):
+            if a - slack < d and c < b + slack:
+                pairs.append((abs((a + b) / 2 - (c + d) / 2), i, j))
+    used_i: set[int] = set()
+    used_j: set[int] = set()
+    for _, i, j in sorted(pairs):
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+    return len(used_i)
+
+
+def detection_scores(hits: int, found: int, ref: int) -> dict:
+    p = hits / found if found else None
+    r = hits / ref if ref else None
+    f = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else None
+    return {
+        "reference": ref,
+        "analysis": found,
+        "matched": hits,
+        "precision": None if p is None else round(p, 4),
+        "recall": None if r is None else round(r, 4),
+        "f1": None if f is None else round(f, 4),
+    }
+
+
+def _questions(result: Result, ref: Timing, to_hyp: dict, notes: list) -> dict:
+    """Questions per reference speaker: the reference's "?" against the analysis's question events."""
+    if not ref.utterances or not any(str(u.get("text", "")).strip() for u in ref.utterances):
+        return {}
+    events = ((result.metrics or {}).get("events") or {}).get("questions")
+    if events is None:
+        events = (compute_for_result(result).get("events") or {}).get("questions") or []
+    refs = reference_questions(ref.utterances)
+    roles = _reference_roles(ref)
+    out = {}
+    for spk in ref.speakers:
+        hyp = to_hyp.get(spk)
+        found = [(e["start"], e["end"]) for e in events if hyp is not None and e["speaker"] == hyp]
+        mine = [(q["start"], q["end"]) for q in refs if q["speaker"] == spk]
+        scores = detection_scores(match_spans(found, mine, QUESTION_SLACK_S), len(found), len(mine))
+        out[spk] = {"role": roles.get(spk), **scores}
+    if out:
+        notes.append(
+            f"questions: the reference's are its sentences ending in '?', timed by sharing out each "
+            f"utterance's span by characters; a question found matches one within {QUESTION_SLACK_S:g} s"
+        )
+    return out
+
+
+def _word_agreement(result: Result, ref: Timing, duration: float) -> list[dict]:
+    """Each word metric from the reference's text (the same rules) and from the analysis."""
+    if not ref.utterances or not any(str(u.get("text", "")).strip() for u in ref.utterances):
+        return []
+    ref_roles = _reference_roles(ref)
+    ref_clin = next((s for s, r in ref_roles.items() if r == "clinician"), None) or next(iter(ref.speakers), None)
+    ref_pat = next((s for s, r in ref_roles.items() if r == "patient"), None)
+    a = compute(ref.segments, ref_clin, duration=duration, words=words_from_utterances(ref.utterances), patient=ref_pat)
+    b = result.metrics if any(k in (result.metrics or {}) for k in WORD_METRICS) else compute_for_result(result)
+    return [_diff(name, a.get(name), b.get(name)) for name in WORD_METRICS]
+
+
+def _diff(name: str, x, y) -> dict:
+    numeric = isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool)
+    return {"metric": name, "reference": x, "analysis": y, "abs_diff": round(abs(x - y), 4) if numeric else None}
+
+
 def _agreement(result: Result, ref: Timing, duration: float) -> list[dict]:
     ref_roles = _reference_roles(ref)
     ref_clin = next((s for s, r in ref_roles.items() if r == "clinician"), None) or next(iter(ref.speakers), None)
@@ -157,14 +255,7 @@ def _agreement(result: Result, ref: Timing, duration: float) -> list[dict]:
     hyp_pat = next((s.id for s in result.speakers if s.role == "patient"), None)
     a = compute(ref.segments, ref_clin, duration=duration, patient=ref_pat)
     b = compute(result.segments, hyp_clin, duration=duration, patient=hyp_pat)
-    rows = []
-    for name in TIMING_METRICS:
-        x, y = a[name], b[name]
-        numeric = isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool)
-        rows.append(
-            {"metric": name, "reference": x, "analysis": y, "abs_diff": round(abs(x - y), 4) if numeric else None}
-        )
-    return rows
+    return [_diff(name, a[name], b[name]) for name in TIMING_METRICS]
 
 
 def summarise(rows: Sequence[dict]) -> dict:
@@ -185,6 +276,12 @@ def summarise(rows: Sequence[dict]) -> dict:
     s["wer"] = round(sum(p["errors"] for p in wp) / sum(p["words"] for p in wp), 4) if wp else None
     sp = [r["_sa_wer_parts"] for r in rows if r.get("_sa_wer_parts") and r["_sa_wer_parts"]["words"]]
     s["speaker_attributed_wer"] = round(sum(p["errors"] for p in sp) / sum(p["words"] for p in sp), 4) if sp else None
+    qp = [r["_clinician_question_parts"] for r in rows if r.get("_clinician_question_parts")]
+    pooled_q = detection_scores(
+        sum(q["matched"] for q in qp), sum(q["analysis"] for q in qp), sum(q["reference"] for q in qp)
+    )
+    s["clinician_question_precision"] = pooled_q["precision"] if qp else None
+    s["clinician_question_recall"] = pooled_q["recall"] if qp else None
     s["metric_mae"] = {}
     for name in TIMING_METRICS:
         diffs = [
@@ -212,6 +309,8 @@ SCORE_COLUMNS = [
     "wer",
     "speaker_attributed_wer",
     "role_accuracy",
+    "clinician_question_precision",
+    "clinician_question_recall",
 ]
 
 
@@ -263,6 +362,17 @@ def to_text(rows: Sequence[dict], summary: Optional[dict]) -> str:
             lines.append(
                 f"    {m['metric']:<42} {_v(m['reference']):>8} | {_v(m['analysis']):>8} | {_v(m['abs_diff']):>8}"
             )
+        for spk, qs in (r.get("questions") or {}).items():
+            lines.append(
+                f"  questions of {spk}: reference {qs['reference']} ('?'), analysis {qs['analysis']}, matched "
+                f"{qs['matched']}: precision {_v(qs['precision'])}, recall {_v(qs['recall'])}"
+            )
+        if r.get("word_metric_agreement"):
+            lines.append("  word metrics, same rules on the reference text (reference | analysis | abs diff):")
+            for m in r["word_metric_agreement"]:
+                lines.append(
+                    f"    {m['metric']:<42} {_v(m['reference']):>8} | {_v(m['analysis']):>8} | {_v(m['abs_diff']):>8}"
+                )
         for n in r["notes"]:
             lines.append(f"  note: {n}")
         lines.append("")
@@ -271,6 +381,12 @@ def to_text(rows: Sequence[dict], summary: Optional[dict]) -> str:
             f"{summary['recording']}: pooled DER {pct(summary['der_c0'])} (collar 0), "
             f"{pct(summary['der_c025'])} (collar 0.25 s); pooled WER {pct(summary['wer'])}; "
             f"mean role accuracy {pct(summary['role_accuracy'])}"
+            + (
+                f"; clinician questions: precision {pct(summary['clinician_question_precision'])}, "
+                f"recall {pct(summary['clinician_question_recall'])}"
+                if summary.get("clinician_question_recall") is not None
+                else ""
+            )
         )
         lines.append(
             "  mean absolute metric differences: " + ", ".join(f"{k} {v:g}" for k, v in summary["metric_mae"].items())

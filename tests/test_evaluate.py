@@ -189,3 +189,64 @@ def test_regression_guard_on_the_sample(sample_run):
     agree = {m["metric"]: m for m in r["metric_agreement"]}
     for name, limit in AGREEMENT_GUARD.items():
         assert agree[name]["abs_diff"] is not None and agree[name]["abs_diff"] <= limit, agree[name]
+
+
+def test_reference_questions_are_timed_by_characters():
+    from pipeline.evaluate import reference_questions
+
+    utts = [{"speaker": "doctor", "start": 0.0, "end": 10.0, "text": "Hello there. How are you? Good."}]
+    qs = reference_questions(utts)
+    # 12 + 12 + 5 characters: the question runs from 10 * 12/29 to 10 * 24/29 s
+    assert [(q["text"], round(q["start"], 3), round(q["end"], 3)) for q in qs] == [
+        ("How are you?", round(120 / 29, 3), round(240 / 29, 3))
+    ]
+    assert reference_questions([{"speaker": "p", "start": 0, "end": 1, "text": ""}]) == []
+
+
+def test_match_spans_one_to_one_nearest_first():
+    from pipeline.evaluate import detection_scores, match_spans
+
+    found = [(0.0, 1.0), (1.2, 2.0), (10.0, 11.0)]
+    ref = [(1.1, 1.9)]
+    assert match_spans(found, ref, slack=1.0) == 1  # both first spans reach it; only one counts
+    assert match_spans([(5.0, 6.0)], [(7.5, 8.0)], slack=1.0) == 0
+    assert match_spans([(5.0, 6.0)], [(6.9, 8.0)], slack=1.0) == 1
+    assert detection_scores(1, 3, 1) == {
+        "reference": 1,
+        "analysis": 3,
+        "matched": 1,
+        "precision": 0.3333,
+        "recall": 1.0,
+        "f1": 0.5,
+    }
+    assert detection_scores(0, 0, 0)["precision"] is None
+
+
+def test_questions_and_word_metrics_against_a_text_reference(tmp_path):
+    ref = read_timing(
+        [
+            ref_json(
+                tmp_path,
+                [
+                    {"role": "doctor", "start": 0, "end": 2, "text": "What brings you in?"},
+                    {"role": "patient", "start": 2, "end": 5, "text": "My head hurts badly."},
+                    {"role": "doctor", "start": 6, "end": 8, "text": "Okay?"},
+                ],
+            )
+        ]
+    )
+    hyp = hyp_result()
+    hyp.words[0] = Word("what", 0.1, 0.3, 1, "S0")
+    hyp.words[1] = Word("brings you in.", 0.3, 1.0, 1, "S0")  # one recognised "word" for brevity
+    r = evaluate(hyp, ref)
+    doctor = r["questions"]["doctor"]
+    assert doctor["role"] == "clinician"
+    # reference: "What brings you in?" and "Okay?"; the analysis finds the first by its words
+    assert (doctor["reference"], doctor["analysis"], doctor["matched"]) == (2, 1, 1)
+    assert doctor["precision"] == 1.0 and doctor["recall"] == 0.5
+    assert r["clinician_question_recall"] == 0.5
+    agreement = {m["metric"]: m for m in r["word_metric_agreement"]}
+    assert agreement["clinician_questions"]["reference"] == 2 and agreement["clinician_questions"]["analysis"] == 1
+    assert agreement["clinician_open_questions"]["reference"] == 1
+    s = summarise([r, r])
+    assert s["clinician_question_precision"] == 1.0 and s["clinician_question_recall"] == 0.5

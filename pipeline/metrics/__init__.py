@@ -64,17 +64,22 @@ def compute_for_result(result, params: Params = Params(), clinician=None) -> dic
 def compute_timing(timing, clinician=None, duration=None, params: Params = Params()) -> dict:
     """Metrics of a :class:`pipeline.annotations.Timing` read from a file.
 
-    The clinician is ``clinician`` when given (it must be a speaker of the file), else the
+    A file with text but no word times (a reference JSON, a TextGrid with words) gets the word
+    metrics too, each utterance's span shared out by characters. The clinician is ``clinician`` when given (it must be a speaker of the file), else the
     speaker the file marks as clinician, else the first speaker (:func:`pipeline.roles.for_timing`).
     """
+    from ..annotations import words_from_utterances
     from ..roles import for_timing
 
     clinician, patient = for_timing(timing, clinician)
+    words = timing.words
+    if words is None and any(str(u.get("text", "")).strip() for u in timing.utterances):
+        words = words_from_utterances(timing.utterances)  # text without word times
     if duration is None:
         duration = timing.duration
     out = {"source": timing.source}
     out.update(
-        compute(timing.segments, clinician, duration=duration, words=timing.words, params=params, patient=patient)
+        compute(timing.segments, clinician, duration=duration, words=words, params=params, patient=patient)
     )
     end = max((s.end for s in timing.segments), default=0.0)
     out["duration_s"] = round(duration if duration is not None else end, 3)
