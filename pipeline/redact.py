@@ -242,27 +242,30 @@ def redact_result(result: Result) -> Result:
 
 
 def _with_redacted_event_text(metrics: dict, words: list[Word]) -> dict:
-    """The metrics with each event's ``text`` rebuilt from the redacted words it spans."""
-    events = (metrics or {}).get("events") or {}
-    if not any(isinstance(v, list) and any("text" in e for e in v) for v in events.values()):
+    """The metrics with the ``text`` of every event (and of the spans inside events: a response,
+    a task's evidence) rebuilt from the redacted words of its speaker within its span."""
+
+    def text_of(e: dict) -> str:
+        return " ".join(
+            w.text
+            for w in words
+            if w.speaker == e.get("speaker") and w.start >= e["start"] - 0.01 and w.end <= e["end"] + 0.01
+        )
+
+    def walk(x):
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            out = {k: walk(v) for k, v in x.items()}
+            if "text" in x and "start" in x and "end" in x:
+                out["text"] = text_of(x)
+            return out
+        return x
+
+    events = (metrics or {}).get("events")
+    if not events:
         return metrics
-    out = {**metrics, "events": dict(events)}
-    for kind, evs in events.items():
-        if isinstance(evs, list) and any("text" in e for e in evs):
-            out["events"][kind] = [
-                {
-                    **e,
-                    "text": " ".join(
-                        w.text
-                        for w in words
-                        if w.speaker == e.get("speaker") and w.start >= e["start"] - 0.01 and w.end <= e["end"] + 0.01
-                    ),
-                }
-                if "text" in e
-                else e
-                for e in evs
-            ]
-    return out
+    return {**metrics, "events": walk(events)}
 
 
 def engine_description() -> str:

@@ -33,7 +33,17 @@ def test_every_registered_metric_has_a_contract():
 def test_names_are_derived_from_the_registry():
     assert TIMING_METRICS == [m.name for g in registry.GROUPS if g.kind == "timing" for m in g.metrics]
     assert WORD_METRICS == [m.name for g in registry.GROUPS if g.kind == "words" for m in g.metrics]
-    assert [g.name for g in registry.GROUPS] == ["talk", "turns", "listener", "latency", "pauses", "opening", "words"]
+    assert [g.name for g in registry.GROUPS] == [
+        "talk",
+        "turns",
+        "listener",
+        "latency",
+        "pauses",
+        "opening",
+        "words",
+        "responses",
+        "tasks",
+    ]
     assert cohort.DEFAULT_METRICS == (
         "clinician_talk_share",
         "opening_statement_s",

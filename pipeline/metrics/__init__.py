@@ -21,7 +21,7 @@ from .registry import names
 
 # the metric groups register themselves on import, in this order (the order of the metrics
 # in result.json, the CSV columns and the docs)
-GROUP_MODULES = ("talk", "turns", "listener", "pauses", "opening", "language")
+GROUP_MODULES = ("talk", "turns", "listener", "pauses", "opening", "language", "responses", "tasks")
 for _module in GROUP_MODULES:
     import_module(f"{__name__}.{_module}")
 
@@ -65,7 +65,8 @@ def compute_timing(timing, clinician=None, duration=None, params: Params = Param
     """Metrics of a :class:`pipeline.annotations.Timing` read from a file.
 
     A file with text but no word times (a reference JSON, a TextGrid with words) gets the word
-    metrics too, each utterance's span shared out by characters. The clinician is ``clinician`` when given (it must be a speaker of the file), else the
+    metrics too, each utterance's span shared out by characters. The clinician is
+    ``clinician`` when given (it must be a speaker of the file), else the
     speaker the file marks as clinician, else the first speaker (:func:`pipeline.roles.for_timing`).
     """
     from ..annotations import words_from_utterances
@@ -78,9 +79,7 @@ def compute_timing(timing, clinician=None, duration=None, params: Params = Param
     if duration is None:
         duration = timing.duration
     out = {"source": timing.source}
-    out.update(
-        compute(timing.segments, clinician, duration=duration, words=words, params=params, patient=patient)
-    )
+    out.update(compute(timing.segments, clinician, duration=duration, words=words, params=params, patient=patient))
     end = max((s.end for s in timing.segments), default=0.0)
     out["duration_s"] = round(duration if duration is not None else end, 3)
     return out

@@ -38,6 +38,18 @@ CITATIONS = {
     "roter2008": "Roter DL, Larson SM, Beach MC, Cooper LA. Interactive and evaluative correlates of "
     "dialogue sequence: a simulation study applying the RIAS to turn taking structures. "
     "Patient Educ Couns. 2008;71(1):26-33.",
+    "moyers2016": "Moyers TB, Rowell LN, Manuel JK, Ernst D, Houck JM. The Motivational Interviewing "
+    "Treatment Integrity code (MITI 4): rationale, preliminary reliability and validity. J Subst Abuse "
+    "Treat. 2016;65:36-42 (coding manual 4.2.1, Moyers, Manuel & Ernst 2014/2015: reflection-to-question "
+    "ratio 1:1 fair, 2:1 good).",
+    "suchman1997": "Suchman AL, Markakis K, Beckman HB, Frankel R. A model of empathic communication in the "
+    "medical interview. JAMA. 1997;277(8):678-682.",
+    "levinson2000": "Levinson W, Gorawara-Bhat R, Lamb J. A study of patient clues and physician responses in "
+    "primary care and surgical settings. JAMA. 2000;284(8):1021-1027.",
+    "heritage2007": "Heritage J, Robinson JD, Elliott MN, Beckett M, Wilkes M. Reducing patients' unmet "
+    "concerns in primary care: the difference one word can make. J Gen Intern Med. 2007;22(10):1429-1433.",
+    "silverman2013": "Silverman J, Kurtz S, Draper J. Skills for Communicating with Patients. 3rd ed. CRC "
+    "Press; 2013 (the Calgary-Cambridge guide).",
     "back2005": "Back AL, Arnold RM, Baile WF, Tulsky JA, Fryer-Edwards K. Approaching difficult "
     "communication tasks in oncology. CA Cancer J Clin. 2005;55(3):164-177 (the NURSE model).",
 }
