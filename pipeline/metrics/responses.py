@@ -168,7 +168,7 @@ def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empat
         cue = opportunity(s.text)
         if cue is None:
             continue
-        replies = []
+        replies: list[Sentence] = []
         for nxt in sents[i + 1 :]:
             if nxt.start - s.end > RESPONSE_WINDOW_S:
                 break

@@ -202,7 +202,7 @@ def find_tasks(sents: Sequence[Sentence], clinician: str, duration: float) -> li
     the agenda's form)."""
     out = []
     for task in TASKS:
-        evidence = []
+        evidence: list[dict] = []
         for s in sents:
             if s.speaker != clinician:
                 continue
@@ -215,7 +215,7 @@ def find_tasks(sents: Sequence[Sentence], clinician: str, duration: float) -> li
                 evidence.append(
                     {"speaker": s.speaker, "start": round(s.start, 2), "end": round(s.end, 2), "text": s.text}
                 )
-        item = {
+        item: dict = {
             "task": task.name,
             "stage": task.stage,
             "label": task.label,
