@@ -108,6 +108,12 @@ def test_lone_words_need_their_question_mark():
         ("Where is the pain?", "closed"),
         ("Any fever?", "closed"),
         ("It started on Monday, right?", "closed"),
+        # the clause that asks decides
+        ("Good morning sir, how can I help you this morning?", "open"),
+        ("Left side, okay, and can you describe the pain to me?", "open"),
+        ("In what way has it been affecting your life?", "open"),
+        ("One side, and what side is that?", "closed"),
+        ("Okay, and how many times a day?", "closed"),
     ],
 )
 def test_open_or_closed(text, kind):

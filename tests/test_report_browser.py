@@ -132,3 +132,28 @@ def test_pdf(sample_run, tmp_path):
     assert r.exit_code == 0, r.output + r.stderr
     pdf = html.with_suffix(".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+
+
+def test_at_a_glance_and_moments_to_review(page, sample_run):
+    from pipeline.report.glance import at_a_glance, moments
+
+    result = sample_run["result"]
+    glance = at_a_glance(result.metrics)
+    assert page.locator("#glance .glance-item").count() == len(glance) >= 4
+    assert page.locator("#glance .reference").count() == len(glance)  # every number has its comparison in words
+    expected = moments(result)
+    assert page.locator("#moments .moment").count() == len(expected) >= 1
+    buttons = page.locator("#moments .play-from")
+    timed = [m for m in expected if m["start"] is not None]
+    assert buttons.count() == len(timed) >= 1
+    for i, m in enumerate(timed):
+        buttons.nth(i).click()
+        page.wait_for_function(
+            f"Math.abs(document.getElementById('player').currentTime - {m['start']}) < 0.5", timeout=5000
+        )
+    assert page.evaluate("!document.getElementById('player').paused")  # play-from plays
+    page.evaluate("document.getElementById('player').pause()")
+    # the groups of metric cards start collapsed
+    assert page.locator("details.group[open]").count() == 0
+    page.locator("details.group > summary").first.click()
+    assert page.locator("details.group[open]").count() == 1

@@ -58,7 +58,7 @@ def result():
 
 
 def test_fmt_value():
-    assert fmt_value(None, "s") == "n/a"
+    assert fmt_value(None, "s") == "n/a (not enough speech to measure)"
     assert fmt_value(True, "yes/no") == "yes" and fmt_value(False, "yes/no") == "no"
     assert fmt_value(0.6161, "share") == "62 %"
     assert fmt_value(12.345, "s") == "12.3 s"
@@ -265,3 +265,82 @@ def test_report_command_refuses_audio_it_cannot_check(result, tmp_path, clip_dir
     r = CliRunner().invoke(main, ["report", str(p), "--audio", str(clip_dir / "clip.wav")])
     assert r.exit_code == 2 and "cannot be checked against the analysis" in r.stderr and "--no-audio" in r.stderr
     assert not (tmp_path / "report.html").exists()
+
+
+def test_at_a_glance_says_what_each_number_is_compared_with():
+    from pipeline.report.glance import at_a_glance
+
+    m = {
+        "clinician_talk_share": 0.62,
+        "opening_statement_s": 12.0,
+        "opening_interrupted": True,
+        "clinician_questions": 10,
+        "clinician_open_question_share": 0.3,
+        "empathic_opportunities": 3,
+        "empathic_responses": 1,
+        "tasks_found": 4,
+        "ice_explored": 1,
+        "safety_netting": False,
+        "listening_pauses_per_10min": 2.25,
+    }
+    items = {g["key"]: g for g in at_a_glance(m)}
+    assert list(items) == ["talk_share", "opening", "questions", "empathy", "tasks", "pauses"]
+    assert items["talk_share"]["value"] == "62 %" and "different unit" in items["talk_share"]["reference"]
+    assert (
+        items["opening"]["value"] == "00:12 (m:s)" and items["opening"]["plain"] == "ended when the clinician came in"
+    )
+    assert items["questions"]["value"] == "30 %" and "10 questions" in items["questions"]["plain"]
+    assert items["empathy"]["value"] == "1 of 3"
+    assert items["tasks"]["value"] == "4 of 11" and "1 of 3" in items["tasks"]["plain"]
+    assert "not heard" in items["tasks"]["plain"]
+    assert items["pauses"]["value"] == "2.2" or items["pauses"]["value"] == "2.3"
+    none = {g["key"]: g for g in at_a_glance({"clinician_talk_share": None})}
+    assert none["talk_share"]["value"] == "n/a" and "not enough speech" in none["talk_share"]["plain"]
+
+
+def test_moments_are_ranked_and_capped():
+    from pipeline.report.glance import MAX_PER_KIND, moments
+    from pipeline.result import Recording, Result, Turn
+
+    turns = [
+        Turn("C", "clinician", 0.0, 50.0, "Let me explain the results in some detail."),
+        Turn("P", "patient", 51.0, 60.0, "I'm worried."),
+    ]
+    events = {
+        "empathic_opportunities": [
+            {
+                "start": 51.0,
+                "end": 52.0,
+                "text": "I'm worried.",
+                "words": "i'm worried",
+                "outcome": "moved_on",
+                "response": {"kind": "closed_question"},
+            },
+            {
+                "start": 70.0,
+                "end": 71.0,
+                "text": "I'm scared.",
+                "words": "i'm scared",
+                "outcome": "responded",
+                "response": {"kind": "empathy"},
+            },
+        ],
+        "stacked_questions": [{"start": s, "end": s + 3, "questions": 3, "closed": 2} for s in (100.0, 200.0, 300.0)],
+        "turns": [{"speaker": "C", "role": "clinician", "start": 0.0, "end": 50.0}],
+        "opening_statement": {"start": 60.0, "end": 70.0},
+    }
+    metrics = {"events": events, "opening_interrupted": True, "ice_explored": 0, "tasks_found": 3}
+    r = Result(recording=Recording("x.wav", 400.0, 16000, 1, ""), turns=turns, metrics=metrics)
+    out = moments(r)
+    assert [m["kind"] for m in out] == [
+        "missed_opportunity",
+        "opening_cut_short",
+        "stacked_questions",
+        "stacked_questions",
+        "monologue",
+        "ice_not_explored",
+    ]
+    assert sum(m["kind"] == "stacked_questions" for m in out) == MAX_PER_KIND
+    assert out[0]["clock"] == "00:51" and "closed question" in out[0]["why"]
+    assert out[-1]["start"] is None and out[-1]["clock"] is None
+    assert out[4]["excerpt"].startswith("Let me explain")

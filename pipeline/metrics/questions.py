@@ -218,8 +218,21 @@ def is_question(text: str, rising: Optional[bool] = None) -> bool:
 
 
 def kind(text: str) -> str:
-    """``open`` or ``closed`` (see the module docstring); meaningful for questions."""
-    head = _head(_tokens(text))
+    """``open`` or ``closed`` (see the module docstring); meaningful for questions. The clause
+    that asks decides ("Left side, okay, and can you describe the pain?" is open)."""
+    heads = _clause_heads(text)
+    asking = [
+        h
+        for h in heads
+        if _starts(h, OPEN_REQUESTS) or _wh_question(h, bare=True) or _inversion(h) or _starts(h, ANY_OPENERS)
+    ]
+    head = (asking or heads or [[]])[0]
+    if len(head) >= 2 and head[0] in WH_PREPOSITIONS and head[1] in WH:
+        head = head[1:]
+    return _kind_of_head(head)
+
+
+def _kind_of_head(head: list[str]) -> str:
     if not head:
         return "closed"
     if _starts(head, OPEN_REQUESTS):

@@ -11,14 +11,14 @@ METRICS = (
         "clinician_talk_s",
         "equality",
         "s",
-        "Seconds the clinician was talking (overlap included).",
+        "Time the clinician was talking (overlap included).",
         "Anything about content.",
     ),
     Metric(
         "patient_talk_s",
         "equality",
         "s",
-        "Seconds the patient was talking (overlap included).",
+        "Time the patient was talking (overlap included).",
         "Anything about content.",
     ),
     Metric(
@@ -29,17 +29,17 @@ METRICS = (
         "(clinician + patient seconds)).",
         "Whether the talk was useful: explaining a diagnosis or a plan rightly takes time. "
         "Seconds are not utterances, so it is not directly comparable with RIAS counts.",
-        (_("physician share of utterances 0.59-0.66 (ratio 1.45-1.93)", "rias", low=0.59, high=0.66),),
+        (_("a different unit: physicians said 59-66 % of the utterances (RIAS, primary care)", "rias"),),
         cohort_rank=1,
     ),
     Metric(
-        "overlap_s", None, "s", "Seconds both were talking at once.", "Whether overlap was competitive or supportive."
+        "overlap_s", None, "s", "Time both were talking at once.", "Whether overlap was competitive or supportive."
     ),
     Metric(
         "silence_s",
         None,
         "s",
-        "Seconds neither clinician nor patient was talking.",
+        "Time neither clinician nor patient was talking.",
         "What happened in the silence (examination, writing, thinking).",
     ),
 )

@@ -16,6 +16,7 @@ from ..metrics.reference import CITATIONS, QUALITIES
 from ..metrics.registry import all_metrics
 from ..outputs import mmss, speaker_label
 from ..result import Result, Segment
+from .glance import at_a_glance, moments
 
 CAVEAT = (
     "Automatic analysis: the numbers are proxies computed from who spoke when and what the "
@@ -34,7 +35,7 @@ LATENCY_BINS = [-math.inf, -1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0, 2.0, math.inf]
 def fmt_value(value: Any, unit: str) -> str:
     """A metric value as shown on its card."""
     if value is None:
-        return "n/a"
+        return "n/a (not enough speech to measure)"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if unit == "share":
@@ -160,6 +161,19 @@ def _attach_marks(turns: list[dict], events: dict, roles: dict[str, str]) -> Non
                     "text": f"interrupts the {who}" + (" and takes the floor" if e["successful"] else ""),
                 }
             )
+    for e in events.get("questions") or []:
+        turn = find(e["start"], e["speaker"], other=False)
+        if turn is not None and e["role"] == "clinician":
+            turn["marks"].append({"kind": "question", "time": e["start"], "text": f"{e['kind']} question"})
+    for e in events.get("reflections") or []:
+        turn = find(e["start"], e["speaker"], other=False)
+        if turn is not None:
+            turn["marks"].append({"kind": "reflection", "time": e["start"], "text": "reflection"})
+    for e in events.get("empathic_opportunities") or []:
+        turn = find(e["start"], e["speaker"], other=False)
+        if turn is not None:
+            taken = "taken up" if e["outcome"] == "responded" else "not taken up in the next words"
+            turn["marks"].append({"kind": "cue", "time": e["start"], "text": f"worry or feeling voiced ({taken})"})
     for e in events.get("backchannels", []):
         turn = find(e["start"], e["speaker"], other=True)
         if turn is not None:
@@ -251,6 +265,10 @@ def timeline_data(result: Result, turns: list[dict]) -> dict:
         "backchannels": ev.get("backchannels", []),
         "pauses": ev.get("listening_pauses", []),
         "opening": ev.get("opening_statement"),
+        "questions": [
+            {"start": e["start"], "kind": e["kind"]} for e in ev.get("questions") or [] if e.get("role") == "clinician"
+        ],
+        "cues": [{"start": e["start"], "outcome": e["outcome"]} for e in ev.get("empathic_opportunities") or []],
         "turns": [{"i": t["i"], "start": t["start"], "end": t["end"]} for t in turns],
     }
 
@@ -278,6 +296,8 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "mode": result.mode.get("reason", ""),
         "variant": m.get("backchannel_variant"),
         "groups": metric_cards(m) if m.get("clinician") else [],
+        "glance": at_a_glance(m) if m.get("clinician") else [],
+        "moments": moments(result) if m.get("clinician") else [],
         "turns": turns,
         "talk_per_minute": talk_per_minute(result),
         "latencies": latency_histogram(m.get("events", {})),

@@ -33,7 +33,7 @@
 
   function draw() {
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    var lanes = tl.lanes.length, w = Math.ceil(tl.duration * pxPerSec), h = AXIS + (lanes + 1) * LANE;
+    var lanes = tl.lanes.length, w = Math.ceil(tl.duration * pxPerSec), h = AXIS + (lanes + 1) * LANE + 18;
     svg.setAttribute("width", w); svg.setAttribute("height", h);
     svg.setAttribute("viewBox", "0 0 " + w + " " + h);
     var defs = el("defs", {}, svg);
@@ -71,6 +71,17 @@
       var l = el("line", {x1: x, y1: marksY + 2, x2: x, y2: marksY + 16, "class": "mark-bc", "data-start": b.start}, svg);
       title(l, (b.role === "clinician" ? "Clinician" : "Patient") + " backchannel at " + clock(b.start));
     });
+    (tl.questions || []).forEach(function (q) {
+      var c = el("circle", {cx: q.start * pxPerSec, cy: marksY + 42, r: 3.5,
+                            "class": "mark-q" + (q.kind === "open" ? " open" : ""), "data-start": q.start}, svg);
+      title(c, "Clinician " + q.kind + " question at " + clock(q.start));
+    });
+    (tl.cues || []).forEach(function (q) {
+      var x = q.start * pxPerSec, y = marksY + 42;
+      var d = el("polygon", {points: x + "," + (y - 6) + " " + (x + 5) + "," + y + " " + x + "," + (y + 6) + " " + (x - 5) + "," + y,
+                             "class": "mark-cue" + (q.outcome === "responded" ? "" : " missed"), "data-start": q.start}, svg);
+      title(d, "Worry or feeling voiced at " + clock(q.start) + (q.outcome === "responded" ? " (taken up)" : " (not taken up in the next words)"));
+    });
     tl.interruptions.forEach(function (i) {
       var x = i.start * pxPerSec, y = marksY + 3;
       var m = el("polygon", {points: (x - 6) + "," + y + " " + (x + 6) + "," + y + " " + x + "," + (y + 12),
@@ -107,6 +118,14 @@
   svg.addEventListener("click", function (ev) {
     var t = ev.target.getAttribute && ev.target.getAttribute("data-start");
     if (t !== null && t !== undefined) { seek(parseFloat(t)); }
+  });
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest(".play-from");
+    if (!b) { return; }
+    seek(parseFloat(b.getAttribute("data-start")));
+    if (player) { player.play(); }
+    var tgt = document.getElementById("player-section");
+    if (tgt && tgt.scrollIntoView) { tgt.scrollIntoView({block: "nearest"}); }
   });
   document.getElementById("turns").addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-start]");
