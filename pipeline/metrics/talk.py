@@ -32,9 +32,7 @@ METRICS = (
         (_("a different unit: physicians said 59-66 % of the utterances (RIAS, primary care)", "rias"),),
         cohort_rank=1,
     ),
-    Metric(
-        "overlap_s", None, "s", "Time both were talking at once.", "Whether overlap was competitive or supportive."
-    ),
+    Metric("overlap_s", None, "s", "Time both were talking at once.", "Whether overlap was competitive or supportive."),
     Metric(
         "silence_s",
         None,

@@ -27,7 +27,10 @@ def _share(v: Optional[float]) -> str:
 
 def at_a_glance(metrics: dict) -> list[dict]:
     """Up to six headline numbers: title, value, in words, and the reference in words (what, where from, unit)."""
-    m = metrics
+    return (_timing_items(metrics) + _word_items(metrics) + _pause_items(metrics))[:6]
+
+
+def _timing_items(m: dict) -> list[dict]:
     items = []
     share = _n(m, "clinician_talk_share")
     items.append(
@@ -49,11 +52,18 @@ def at_a_glance(metrics: dict) -> list[dict]:
             "value": "n/a" if opening is None else mmss(opening) + " (m:s)",
             "plain": "no opening account by the patient was found"
             if opening is None
-            else ("ended when the clinician came in" if interrupted else "the patient finished without being cut short"),
+            else "ended when the clinician came in"
+            if interrupted
+            else "the patient finished without being cut short",
             "reference": "Seconds. Patients allowed to finish spoke for 92 s on average (Langewitz et al. 2002, "
             "outpatient clinic); doctors redirected after 18-23 s (Beckman & Frankel 1984; Marvel et al. 1999).",
         }
     )
+    return items
+
+
+def _word_items(m: dict) -> list[dict]:
+    items = []
     q, open_share = _n(m, "clinician_questions"), _n(m, "clinician_open_question_share")
     if q is not None:
         items.append(
@@ -97,6 +107,11 @@ def at_a_glance(metrics: dict) -> list[dict]:
                 "Draper 2013); a task done in other words is not counted.",
             }
         )
+    return items
+
+
+def _pause_items(m: dict) -> list[dict]:
+    items = []
     pauses = _n(m, "listening_pauses_per_10min")
     if pauses is not None:
         items.append(
@@ -109,7 +124,7 @@ def at_a_glance(metrics: dict) -> list[dict]:
                 "(Stivers et al. 2009); a longer pause gives room to think.",
             }
         )
-    return items[:6]
+    return items
 
 
 def _excerpt(text: str) -> str:
@@ -126,7 +141,19 @@ def moments(result: Result) -> list[dict]:
     """The moments to review, most important first: kind, title, start, clock, excerpt, why."""
     m = result.metrics or {}
     ev = m.get("events") or {}
-    out: list[dict] = []
+    out = _missed(ev) + _opening(result, m, ev) + _stacked(result, ev) + _monologues(result, ev) + _ice(m)
+    out.sort(key=lambda x: (x["rank"], x["start"] if x["start"] is not None else 0.0))
+    kept: list[dict] = []
+    for x in out:
+        if sum(1 for k in kept if k["kind"] == x["kind"]) < MAX_PER_KIND:
+            kept.append(x)
+    for x in kept:
+        x["clock"] = mmss(x["start"]) if x["start"] is not None else None
+    return kept[:MAX_MOMENTS]
+
+
+def _missed(ev: dict) -> list[dict]:
+    out = []
     for o in ev.get("empathic_opportunities") or []:
         if o.get("outcome") != "moved_on":
             continue
@@ -146,6 +173,11 @@ def moments(result: Result) -> list[dict]:
                 "why": f"Cue heard: \u201c{o.get('words', '')}\u201d; {after}. Listen to how it was received.",
             }
         )
+    return out
+
+
+def _opening(result: Result, m: dict, ev: dict) -> list[dict]:
+    out = []
     opening = ev.get("opening_statement")
     if opening and m.get("opening_interrupted"):
         out.append(
@@ -159,6 +191,11 @@ def moments(result: Result) -> list[dict]:
                 "said everything they came to say?",
             }
         )
+    return out
+
+
+def _stacked(result: Result, ev: dict) -> list[dict]:
+    out = []
     for s in ev.get("stacked_questions") or []:
         if s.get("closed", 0) >= 2:
             out.append(
@@ -172,6 +209,11 @@ def moments(result: Result) -> list[dict]:
                     "patient answer?",
                 }
             )
+    return out
+
+
+def _monologues(result: Result, ev: dict) -> list[dict]:
+    out = []
     for t in ev.get("turns") or []:
         if t.get("role") == "clinician" and t["end"] - t["start"] >= MONOLOGUE_S:
             out.append(
@@ -184,6 +226,11 @@ def moments(result: Result) -> list[dict]:
                     "why": "Explaining takes time. Was there a moment to check in with the patient?",
                 }
             )
+    return out
+
+
+def _ice(m: dict) -> list[dict]:
+    out = []
     if m.get("ice_explored") == 0 and m.get("tasks_found") is not None:
         out.append(
             {
@@ -195,12 +242,4 @@ def moments(result: Result) -> list[dict]:
                 "why": "No question about what the patient thought, feared or hoped for was found in the words.",
             }
         )
-    out.sort(key=lambda x: (x["rank"], x["start"] if x["start"] is not None else 0.0))
-    kept: list[dict] = []
-    for x in out:
-        if sum(1 for k in kept if k["kind"] == x["kind"]) < MAX_PER_KIND:
-            kept.append(x)
-    out = kept
-    for x in out:
-        x["clock"] = mmss(x["start"]) if x["start"] is not None else None
-    return out[:MAX_MOMENTS]
+    return out
