@@ -162,7 +162,7 @@ def _missed(ev: dict) -> list[dict]:
             "closed_question": "the next words were a closed question",
             "other_topic": "the conversation moved to another point",
             "no_reply": "there was no reply in words",
-        }.get(reply.get("kind"), "the conversation moved on")
+        }.get(str(reply.get("kind")), "the conversation moved on")
         out.append(
             {
                 "kind": "missed_opportunity",
