@@ -144,3 +144,24 @@ def test_the_group_counts_and_events():
     assert [o["outcome"] for o in opps] == ["responded", "moved_on"]
     assert opps[0]["response"]["kind"] == "reflection" and opps[1]["response"]["kind"] == "closed_question"
     assert m["events"]["reflections"][0]["stem"] == "you're worried"
+
+
+def test_the_response_reads_the_whole_turn_and_skips_fragments():
+    # the worry is in the first sentence; the question takes it up after the patient went on
+    (o1, o2) = _run(
+        ("P", "I'm just really worried."),
+        ("P", "I read that it could be a sign of cancer."),
+        ("C", "Is that all you're worried about?"),
+    )
+    assert o1["outcome"] == o2["outcome"] == "responded" and o2["response"]["kind"] == "exploring"
+    (o,) = _run(
+        ("P", "Work has been really stressful."),
+        ("C", "Have you been"),  # cut off: not the reply
+        ("P", "Yes the managers are on at me."),
+        ("C", "Is it getting you down?"),  # about mood: exploring
+    )
+    assert o["response"]["kind"] == "exploring"
+    (o,) = _run(("P", "I'm worried about my job."), ("C", "What do you do for work?"))
+    assert o["outcome"] == "moved_on" and o["response"]["kind"] == "other_question"  # "work" is not "job"
+    (o,) = _run(("P", "I'm worried about my job."), ("C", "What is it about the job that worries you?"))
+    assert o["response"]["kind"] == "exploring"

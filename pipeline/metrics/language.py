@@ -23,6 +23,8 @@ EMPATHY_PATTERNS: dict[str, tuple[str, ...]] = {
     "naming": (
         r"\bthat must (be|have been)\b",
         r"\bit must (be|have been)\b",
+        r"\bi can see (your|you're|you are|that you're|how) (concern|worried|upset|anxious|worry|frustrat)",
+        r"\b(a lot of|lots of) (worry|concern|stress) (there|for you)\b",
         r"\byou (seem|sound|look) (really |very |quite |so )?"
         r"(worried|upset|anxious|concerned|frustrated|tired|down|scared|stressed)",
         r"\bthat sounds (really |very |so |quite )?(difficult|hard|tough|awful|terrible|frustrating|painful|"
@@ -45,6 +47,8 @@ EMPATHY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(it's|it is) good that you\b",
     ),
     "supporting": (
+        r"\b(put|puts|set|sets) your mind at (ease|rest)\b",
+        r"\bi hope that (helps|reassures)\b",
         r"\b(we will|we'll|we can|let's) (work|get through|sort|figure)\b",
         r"\bi('m| am) here (for|to)\b",
         r"\b(i will|i'll) help\b",

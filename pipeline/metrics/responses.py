@@ -13,13 +13,14 @@ sentence that states an emotion or a worry explicitly (:data:`EXPLICIT_CUES`: "I
 "I'm scared", "it's been hard", "I can't cope" ...), or hints at one (:data:`HINT_CUES`:
 sleep, stress, work or family strain, "affecting my day-to-day").
 
-**The clinician's response**: their sentences after the cue, up to the patient's next
-sentence that is more than backchannel tokens (and within :data:`RESPONSE_WINDOW_S`). It
-*responds* when one of them is an empathy statement (the NURSE phrase list), a reflection of
-the cue (a reflective stem, or :data:`MIN_SHARED` content words shared with the cue
-sentence), or an exploring question (an open question, or one that takes up a content word
-of the cue). Otherwise the clinician *moves on*: with a closed question, another topic, or
-no reply.
+**The clinician's response**: their sentences after the patient's turn that holds the cue
+(backchannels and cut-off fragments skipped), up to the patient's next sentence that is more
+than backchannel tokens (and within :data:`RESPONSE_WINDOW_S`). It *responds* when one of
+them is an empathy statement (the NURSE phrase list), a reflection of the patient's turn (a
+reflective stem, or :data:`MIN_SHARED` content words shared with it), or an exploring
+question (one that takes up a content word of the turn, or asks about feelings, mood, worry
+or coping: :data:`EXPLORING_WORDS`). Otherwise the clinician *moves on*: with a closed
+question, another question, another topic, or no reply.
 """
 
 from __future__ import annotations
@@ -57,18 +58,21 @@ REFLECTIVE_STEMS = (
     "if i've understood", "so what you're",
     "you're worried", "you're concerned", "you're finding", "you've found", "you've noticed",
 )  # fmt: skip
+_MOD = r"((so|really|very|quite|just|a bit|a little|bit|little|pretty|getting|more|extremely|a|bit)\s+){0,3}"
 EXPLICIT_CUES = (
-    r"\b(i'm|i am|i've been|i was|i feel|i'm feeling|i've felt|feeling|makes me|made me) (so |really |very |quite |"
-    r"a (little |bit )?|a bit |a little |just |getting |pretty |more )?(worried|scared|frightened|anxious|"
-    r"stressed|upset|concerned|nervous|terrified|depressed|low|down|struggling|exhausted|frustrated|"
-    r"overwhelmed|embarrassed|ashamed|angry|lonely|hopeless|afraid|panicky|tearful|fed up|miserable)",
+    r"\b(i'm|i am|i've been|i was|i feel|i'm feeling|i've felt|feeling|makes me|made me) " + _MOD + r"(worried|scared|"
+    r"frightened|anxious|stressed|upset|concerned|nervous|terrified|depressed|low|down|struggling|exhausted|"
+    r"frustrated|overwhelmed|embarrassed|ashamed|angry|lonely|hopeless|afraid|panicky|tearful|fed up|miserable|uneasy)",
+    r"\b(uneasy|anxious|frightened|terrified|depressed|miserable|hopeless|panicky|tearful|overwhelmed)\b",
     r"\b(worried|worries|worry|scared|afraid|frightened) (about|that|it|it's|of)\b",
-    r"\b(it's|it has|it's been|has been|that's been|this has been) (really |so |very |quite |a bit )?"
-    r"(hard|difficult|tough|awful|horrible|stressful|terrible|upsetting|a struggle|a nightmare)",
+    r"\b(concerning|worrying|scaring|frightening|upsetting|getting to) me\b",
+    r"\b(it's|it has|it's been|has been|that's been|this has been) " + _MOD + r"(hard|difficult|tough|awful|horrible|"
+    r"stressful|terrible|upsetting|a struggle|a nightmare)",
     r"\bi (just |really |simply )?(can't|cannot) (cope|deal|handle|take it|manage)\b",
     r"\b(not|i'm not|i am not) coping\b",
-    r"\b(what if it's|is it (something )?(serious|cancer|bad))\b",
-    r"\bi('m| am) (really )?(concerned|worried)\b",
+    r"\bwhat if (it's|it is|i|this is|it turns out)\b",
+    r"\bis it (something )?(serious|cancer|bad)\b",
+    r"\bwhat('s| is) (going to|gonna) happen\b",
     r"\b(cried|crying|in tears)\b",
 )
 HINT_CUES = (
@@ -76,10 +80,13 @@ HINT_CUES = (
     r"\b(not sleeping|no sleep|sleepless|up all night|awake at night|keeps me up|keeping me up)\b",
     r"\bstress(ed|ful)?\b",
     r"\b(affecting|affected|affects|impacting|interfering with) (my|me|our)\b",
-    r"\b(at work|my job|my boss|time off work|off work|my work)\b.*\b(hard|difficult|struggl|miss|worr|behind)",
+    r"\b(pressure on me|under pressure|sick days|off sick|time off work)\b",
+    r"\b(at work|my job|my boss|off work|my work)\b.*\b(hard|difficult|struggl|miss|worr|behind)",
     r"\b(my (wife|husband|partner|kids|children|son|daughter|mum|mom|dad|family)) "
     r"(is|are|has|have|was|were)? ?(worried|upset|struggling|ill|unwell|fed up|annoyed|poorly)",
     r"\b(on my own|by myself|alone|no one to help|nobody to help)\b",
+    r"\b(cancer|tumou?r|a stroke|heart attack)\b",
+    r"\b(want|need) you to do something\b",
 )
 _EXPLICIT = [re.compile(p) for p in EXPLICIT_CUES]
 _HINT = [re.compile(p) for p in HINT_CUES]
@@ -155,10 +162,20 @@ def _answers(s: Sentence) -> bool:
     return not only_backchannel_tokens(list(s.words))
 
 
+def _is_reply(s: Sentence) -> bool:
+    """A clinician sentence that replies: more than backchannel tokens, and not a cut-off
+    fragment ("have you been" without an end, three words or fewer)."""
+    words = q._tokens(s.text)
+    cut_off = len(words) <= 3 and not re.search(r"[.?!][\"')\]]*$", s.text.strip())
+    return _answers(s) and not cut_off
+
+
 def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empathic: Sequence[str] = ()) -> list[dict]:
     """Each empathic opportunity with the clinician's response (see the module docstring).
 
     ``empathic``: texts of the clinician sentences that are empathy statements (NURSE list).
+    The response is read after the patient's turn that holds the cue (their sentences until
+    the clinician replies), and it is matched against the words of that whole turn.
     """
     empathic_set = set(empathic)
     out = []
@@ -168,6 +185,7 @@ def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empat
         cue = opportunity(s.text)
         if cue is None:
             continue
+        turn = [s]
         replies: list[Sentence] = []
         for nxt in sents[i + 1 :]:
             if nxt.start - s.end > RESPONSE_WINDOW_S:
@@ -175,10 +193,16 @@ def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empat
             if nxt.speaker == patient and _answers(nxt):
                 if replies:
                     break
-                continue  # the patient goes on: the cue's turn is not over yet
-            if nxt.speaker == clinician and _answers(nxt):  # an "mm" is not yet a reply
+                turn.append(nxt)  # the patient goes on: the cue's turn is not over yet
+            elif nxt.speaker == clinician and _is_reply(nxt):  # an "mm" is not yet a reply
                 replies.append(nxt)
-        response = _response(s, replies, empathic_set)
+        for prev in reversed(sents[:i]):
+            if prev.speaker != patient:
+                if prev.speaker == clinician and _is_reply(prev):
+                    break
+                continue
+            turn.insert(0, prev)
+        response = _response(" ".join(t.text for t in turn), replies, empathic_set)
         out.append(
             {
                 **_span(s, role="patient"),
@@ -193,20 +217,27 @@ def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empat
 RESPONDING = ("empathy", "reflection", "exploring")
 
 
-def _response(cue: Sentence, replies: Sequence[Sentence], empathic: set[str]) -> dict:
+# a clinician question about feelings, mood or coping explores even without the cue's words
+EXPLORING_WORDS = re.compile(
+    r"\b(coping|cope|mood|feel|feeling|feelings|down|worried|worry|worries|worrying|concern|concerns|concerned|"
+    r"stress|stressed|stressful|anxious|anxiety|upset|scared|frightened|affecting you|getting to you)\b"
+)
+
+
+def _response(said: str, replies: Sequence[Sentence], empathic: set[str]) -> dict:
     if not replies:
         return {"kind": "no_reply"}
-    cue_words = content_words(cue.text)
+    cue_words = content_words(said)
     for r in replies:
         if r.text in empathic:
             return _span(r, kind="empathy")
-        if is_reflection(r.text, cue.text):
+        if is_reflection(r.text, said):
             return _span(r, kind="reflection")
-        if q.is_question(r.text) and (q.kind(r.text) == "open" or content_words(r.text) & cue_words):
+        if q.is_question(r.text) and (content_words(r.text) & cue_words or EXPLORING_WORDS.search(clean(r.text))):
             return _span(r, kind="exploring")
     first = replies[0]
     if q.is_question(first.text):
-        return _span(first, kind="closed_question")
+        return _span(first, kind="closed_question" if q.kind(first.text) == "closed" else "other_question")
     return _span(first, kind="other_topic")
 
 

@@ -160,6 +160,7 @@ def _missed(ev: dict) -> list[dict]:
         reply = o.get("response") or {}
         after = {
             "closed_question": "the next words were a closed question",
+            "other_question": "the next words asked about something else",
             "other_topic": "the conversation moved to another point",
             "no_reply": "there was no reply in words",
         }.get(str(reply.get("kind")), "the conversation moved on")
