@@ -147,8 +147,8 @@ def make_dir(path: Path, private: bool = True) -> bool:
     return True
 
 
-def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename."""
+def _stage(path: Path, content: str | bytes, mode: int) -> str:
+    """``content`` written to a temporary file beside ``path`` (returned); nothing else touched."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if isinstance(content, bytes):
@@ -158,12 +158,26 @@ def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(content)
         os.chmod(tmp, mode)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    tmp = _stage(path, content, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
 
 
@@ -172,26 +186,28 @@ def write_outputs(
 ) -> list[Path]:
     """Render every output, then write them all into ``out_dir``; returns the paths written.
 
-    Rendering happens before anything touches the disk, and each file is renamed into
-    place, so a failure leaves either the complete earlier file or none.
+    Rendering happens before anything touches the disk. Every file is then written to a
+    temporary file beside its target, and only when all of them are complete are they renamed
+    into place: a failure while writing (a full disk, Ctrl-C) leaves the earlier set of
+    outputs exactly as it was, and removes only the temporary files (and the folder, if this
+    call created it). A file this call did not create is never deleted.
     """
     rendered: dict[str, str | bytes] = {name: render(result) for name, render in RENDERERS.items()}
     rendered.update(extra or {})
     out = check_output_dir(out_dir)
     created = False
-    written: list[Path] = []
+    staged: list[tuple[str, Path]] = []
     try:
         created = make_dir(out, private)
         for name, content in rendered.items():
-            path = out / name
-            atomic_write(path, content, file_mode(private))
+            staged.append((_stage(out / name, content, file_mode(private)), out / name))
+        written: list[Path] = []
+        for tmp, path in staged:
+            os.replace(tmp, path)
             written.append(path)
-    except BaseException as exc:  # a full disk, or Ctrl-C half-way: no partial set of outputs
-        for p in written:
-            try:
-                p.unlink()
-            except OSError:
-                pass
+    except BaseException as exc:
+        for tmp, _ in staged:
+            _unlink(tmp)  # already renamed ones are gone from here: only leftovers are removed
         if created:
             try:
                 out.rmdir()

@@ -183,20 +183,42 @@ def test_failed_render_writes_nothing(result, tmp_path, monkeypatch):
 def test_failed_write_leaves_no_partial_files(result, tmp_path, monkeypatch):
     import pipeline.outputs as outputs
 
-    real = outputs.atomic_write
+    real = outputs._stage
     calls = []
 
     def flaky(path, text, mode=0o600):
         calls.append(path.name)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        real(path, text, mode)
+        return real(path, text, mode)
 
-    monkeypatch.setattr(outputs, "atomic_write", flaky)
+    monkeypatch.setattr(outputs, "_stage", flaky)
     out = tmp_path / "out"
     with pytest.raises(OutputError, match="No space left on device"):
         write_outputs(result, out)
     assert not out.exists()
+
+
+def test_a_failed_rerun_keeps_the_earlier_complete_set(result, tmp_path, monkeypatch):
+    # issue 16 #2: the disk fills up on the second run; the first run's files must stay whole
+    import pipeline.outputs as outputs
+
+    out = tmp_path / "out"
+    first = {p.name: p.read_bytes() for p in write_outputs(result, out)}
+    real = outputs._stage
+    calls = []
+
+    def flaky(path, text, mode=0o600):
+        calls.append(path.name)
+        if len(calls) == len(first) - 1:  # the second-to-last file does not fit
+            raise OSError(28, "No space left on device")
+        return real(path, text, mode)
+
+    monkeypatch.setattr(outputs, "_stage", flaky)
+    result.notes.append("a second run with different content")
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_outputs(result, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # every earlier file, unchanged; no temp files
 
 
 def test_outputs_are_private_by_default(result, tmp_path):
