@@ -211,7 +211,8 @@ def redact_words(words: list[Word]) -> tuple[list[Word], dict[str, int]]:
 
 
 def redact_result(result: Result) -> Result:
-    """A copy of ``result`` with identifiers replaced in words, turns and enrolled names.
+    """A copy of ``result`` with identifiers replaced in words, turns, event texts and enrolled
+    names (speakers' names, and every voice-book name in ``roles.voices`` and ``parameters``).
 
     Metrics, timings and speaker regions are untouched. ``result.redaction`` says what was
     done: the engine, and how many words each placeholder replaced.
@@ -225,6 +226,7 @@ def redact_result(result: Result) -> Result:
     dropped, dropped_counts = redact_words(result.dropped_words)  # they hold transcript text too
     for ph, n in dropped_counts.items():
         counts[ph] = counts.get(ph, 0) + n
+    roles, parameters = without_voice_names(result.roles, result.parameters)
     red = replace(
         result,
         words=words,
@@ -232,6 +234,8 @@ def redact_result(result: Result) -> Result:
         speakers=speakers,
         dropped_words=dropped,
         metrics=_with_redacted_event_text(result.metrics, words),
+        roles=roles,
+        parameters=parameters,
     )
     red.redaction = {
         "engine": engine_description(),
@@ -239,6 +243,35 @@ def redact_result(result: Result) -> Result:
         "placeholders": sorted(set(PLACEHOLDERS.values())),
     }
     return red
+
+
+def without_voice_names(roles: dict, parameters: dict) -> tuple[dict, dict]:
+    """``roles`` and ``parameters`` with every enrolled voice's name replaced by ``[VOICE n]``
+    (the same placeholder for the same name): the names looked for, the matches, the
+    similarity table and the ``voices`` option."""
+    import copy
+
+    roles, parameters = copy.deepcopy(roles or {}), copy.deepcopy(parameters or {})
+    voices = roles.get("voices") if isinstance(roles.get("voices"), dict) else None
+    names: list[str] = []
+    for name in [*(voices or {}).get("looked_for", []), *(parameters.get("voices") or [])]:
+        if name not in names:
+            names.append(name)
+    for m in (voices or {}).get("matches", []):
+        if m.get("name") not in names:
+            names.append(m.get("name"))
+    placeholder = {n: f"[VOICE {i + 1}]" for i, n in enumerate(names)}
+    if voices is not None:
+        voices["looked_for"] = [placeholder.get(n, n) for n in voices.get("looked_for", [])]
+        for m in voices.get("matches", []):
+            m["name"] = placeholder.get(m.get("name"), m.get("name"))
+        voices["similarities"] = {
+            spk: {placeholder.get(n, n): v for n, v in table.items()}
+            for spk, table in (voices.get("similarities") or {}).items()
+        }
+    if parameters.get("voices"):
+        parameters["voices"] = [placeholder.get(n, n) for n in parameters["voices"]]
+    return roles, parameters
 
 
 def _with_redacted_event_text(metrics: dict, words: list[Word]) -> dict:

@@ -217,3 +217,30 @@ def test_redaction_rebuilds_the_event_text_from_the_redacted_words():
     assert out["events"]["turns"] == metrics["events"]["turns"]
     assert metrics["events"]["questions"][0]["text"] == "Is Morgan here?"  # the input is left as it was
     assert _with_redacted_event_text({"x": 1}, words) == {"x": 1}
+
+
+def test_redaction_removes_every_enrolled_voice_name():
+    # issue 16 #4: the voice book's names (even of clinicians absent from the recording)
+    import json
+
+    from pipeline.redact import without_voice_names
+
+    roles = {
+        "rule": "voices",
+        "voices": {
+            "threshold": 0.75,
+            "looked_for": ["Dr Morgan", "Dr Absent"],
+            "matches": [{"speaker": "S0", "name": "Dr Morgan", "role": "clinician", "similarity": 0.9}],
+            "similarities": {"S0": {"Dr Morgan": 0.9, "Dr Absent": 0.2}, "S1": {"Dr Morgan": 0.1, "Dr Absent": 0.3}},
+        },
+    }
+    parameters = {"voices": ["Dr Morgan", "Dr Absent"], "threads": 2}
+    r, p = without_voice_names(roles, parameters)
+    text = json.dumps([r, p])
+    assert "Morgan" not in text and "Absent" not in text
+    assert r["voices"]["looked_for"] == ["[VOICE 1]", "[VOICE 2]"]
+    assert r["voices"]["matches"][0]["name"] == "[VOICE 1]" and r["voices"]["matches"][0]["similarity"] == 0.9
+    assert r["voices"]["similarities"]["S1"] == {"[VOICE 1]": 0.1, "[VOICE 2]": 0.3}
+    assert p == {"voices": ["[VOICE 1]", "[VOICE 2]"], "threads": 2}
+    assert roles["voices"]["looked_for"] == ["Dr Morgan", "Dr Absent"]  # the input is left as it was
+    assert without_voice_names({"rule": "most_questions"}, {}) == ({"rule": "most_questions"}, {})

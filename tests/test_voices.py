@@ -132,6 +132,16 @@ def test_enrol_in_one_part_identify_in_another(book_dir, second_half, sample_ref
     assert info["similarities"][other.id]["Dr Morgan"] < MATCH_THRESHOLD  # a different voice does not match
     assert other.role == "patient" and other.name is None
 
+    # --redact: no enrolled name anywhere in the outputs (issue 16 #4), the match itself kept
+    r, _ = run(["analyze", str(second_half), "-o", str(tmp_path / "r"), "--quiet", "--no-audio", "--redact"])
+    assert r.exit_code == 0, r.stderr
+    for f in (tmp_path / "r").iterdir():
+        assert "Morgan" not in f.read_text(encoding="utf-8", errors="replace"), f.name
+    red = Result.load(tmp_path / "r" / "result.json")
+    assert (
+        red.roles["voices"]["looked_for"] == ["[VOICE 1]"] and red.roles["voices"]["matches"][0]["name"] == "[VOICE 1]"
+    )
+
 
 def test_role_comes_from_the_enrolment(book_dir, second_half, sample_ref, tmp_path, sample_run):
     pat = clean_part(sample_ref, "patient", 0, 40, tmp_path / "sp.wav")
