@@ -6,7 +6,11 @@ its pitch often rises at the end. For each sentence that no other cue makes a qu
 :func:`terminal_rise` tracks the pitch with ``librosa.pyin`` over the sentence's last
 :data:`WINDOW_S` seconds (in channel mode on the speaker's own channel) and compares the
 median pitch of the last quarter of the voiced frames with that of the voiced frames before
-them, in semitones. A rise of :data:`RISE_ST` semitones or more is the ``rising_pitch`` cue.
+them, in semitones. A rise of ``Params.rising_pitch_st`` semitones or more (for example
+:data:`RISE_ST`) is the ``rising_pitch`` cue. The cue is off by default: on the re-voiced
+benchmark consultations (text-to-speech voices) none of the 7 clinician sentences it flagged
+at 2 semitones was a question, while 22 declarative questions were measured; it needs
+validation on real speech before it is trusted.
 
 The measurements are stored in ``result.json`` (``prosody``) so that ``attune metrics`` can
 recompute the question metrics without the audio. They are not used by the role rule,
@@ -84,17 +88,16 @@ def measure(
         out.append({"speaker": s.speaker, "end": round(s.end, 2), "rise_st": terminal_rise(x, s.start, s.end)})
     return {
         "method": "librosa.pyin over the sentence's last 0.8 s; median pitch of the last quarter of "
-        "the voiced frames against the voiced frames before",
-        "rising_st": RISE_ST,
+        "the voiced frames against the voiced frames before, in semitones",
         "sentences": out,
     }
 
 
-def rising_ends(prosody: Optional[dict]) -> dict[tuple[str, float], bool]:
-    """(speaker, sentence end rounded to 10 ms) -> whether the pitch rose there."""
-    if not isinstance(prosody, dict):
+def rising_ends(prosody: Optional[dict], threshold: Optional[float]) -> dict[tuple[str, float], bool]:
+    """(speaker, sentence end rounded to 10 ms) -> whether the pitch rose there by ``threshold``
+    semitones or more (empty when ``threshold`` is None: the cue is not used)."""
+    if threshold is None or not isinstance(prosody, dict):
         return {}
-    threshold = prosody.get("rising_st", RISE_ST)
     out = {}
     for e in prosody.get("sentences") or []:
         rise = e.get("rise_st")

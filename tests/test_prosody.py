@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline import prosody
-from pipeline.metrics import compute
+from pipeline.metrics import Params, compute
 from pipeline.result import Segment, Word
 from pipeline.sentences import split
 
@@ -53,20 +53,16 @@ def test_measure_only_the_selected_sentences_and_the_metrics_read_it():
     assert measured["sentences"][0]["rise_st"] is None
     rising = {("C", 1.75): True}
     segments = [Segment("C", 0.0, 1.8), Segment("P", 2.0, 2.9), Segment("C", 4.0, 4.9)]
-    with_rise = compute(
-        segments,
-        "C",
-        words=words,
-        prosody={"rising_st": 2.0, "sentences": [{"speaker": "C", "end": 1.75, "rise_st": 3.1}]},
-    )
+    measured_rise = {"sentences": [{"speaker": "C", "end": 1.75, "rise_st": 3.1}]}
+    with_rise = compute(segments, "C", words=words, prosody=measured_rise, params=Params(rising_pitch_st=2.0))
+    off = compute(segments, "C", words=words, prosody=measured_rise)  # the cue is off by default
     without = compute(segments, "C", words=words)
-    assert with_rise["clinician_questions"] == 2 and without["clinician_questions"] == 1
+    assert with_rise["clinician_questions"] == 2 and without["clinician_questions"] == off["clinician_questions"] == 1
     assert with_rise["events"]["questions"][0]["cues"] == ["rising_pitch"]
-    assert prosody.rising_ends({"sentences": [{"speaker": "C", "end": 1.75, "rise_st": 3.1}]}) == rising
-    assert prosody.rising_ends({"rising_st": 4.0, "sentences": [{"speaker": "C", "end": 1.75, "rise_st": 3.1}]}) == {
-        ("C", 1.75): False
-    }
-    assert prosody.rising_ends(None) == {}
+    assert prosody.rising_ends(measured_rise, 2.0) == rising
+    assert prosody.rising_ends(measured_rise, 4.0) == {("C", 1.75): False}
+    assert prosody.rising_ends(measured_rise, None) == {}
+    assert prosody.rising_ends(None, 2.0) == {}
 
 
 @pytest.mark.parametrize("rise", [None, 1.9])
@@ -77,6 +73,15 @@ def test_no_cue_without_a_clear_rise(rise):
         segments,
         "C",
         words=words,
-        prosody={"rising_st": 2.0, "sentences": [{"speaker": "C", "end": 1.75, "rise_st": rise}]},
+        prosody={"sentences": [{"speaker": "C", "end": 1.75, "rise_st": rise}]},
+        params=Params(rising_pitch_st=2.0),
     )
     assert m["clinician_questions"] == 0
+
+
+def test_the_threshold_is_validated():
+    from pipeline.errors import AttuneError
+
+    with pytest.raises(AttuneError, match="rising_pitch_st"):
+        Params(rising_pitch_st=0.0).validate()
+    Params(rising_pitch_st=2.5).validate()

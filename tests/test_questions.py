@@ -244,3 +244,7 @@ def test_redaction_removes_every_enrolled_voice_name():
     assert p == {"voices": ["[VOICE 1]", "[VOICE 2]"], "threads": 2}
     assert roles["voices"]["looked_for"] == ["Dr Morgan", "Dr Absent"]  # the input is left as it was
     assert without_voice_names({"rule": "most_questions"}, {}) == ({"rule": "most_questions"}, {})
+
+
+def test_a_relative_clause_is_not_a_question():
+    assert q.cues("There are things you can get from the pharmacy, which help replenish your minerals.") == []

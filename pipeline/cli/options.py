@@ -143,9 +143,17 @@ METRIC_HELP = {
     "interrupt_overlap": "How long the other speaker must go on for an interruption (s).",
     "listen_pause": "Shortest wait or pause that counts as a listening pause (s).",
     "opening_min": "Shortest patient turn that counts as the opening statement (s).",
+    "rising_pitch_st": "Count a sentence whose pitch rises this many semitones at its end as a question "
+    "(default: off; see docs/benchmarks.md).",
 }
 METRIC_FLAGS = [
-    click.option("--" + name.replace("_", "-"), type=float, default=getattr(_P, name), show_default=True, help=text)
+    click.option(
+        "--" + name.replace("_", "-"),
+        type=float,
+        default=getattr(_P, name),
+        show_default=getattr(_P, name) is not None,
+        help=text,
+    )
     for name, text in METRIC_HELP.items()
 ]
 _METRIC_KEYS = tuple(METRIC_HELP)

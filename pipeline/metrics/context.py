@@ -45,6 +45,9 @@ class Params:
     listen_pause: float = 1.0
     opening_min: float = 3.0
     backchannel_words_max: float = 2.0
+    # the rising-pitch question cue: a rise of this many semitones at a sentence's end (None: not
+    # used; on the re-voiced benchmark none of the rises it found was a question, docs/benchmarks.md)
+    rising_pitch_st: Optional[float] = None
 
     def frames(self, seconds: float) -> int:
         return to_frames(seconds, self.frame)
@@ -67,6 +70,10 @@ class Params:
                 raise AttuneError(f"{{frame}} must be between 0 and 1 seconds (got {v})", "frame")
             if not (v >= 0):
                 raise AttuneError(f"{{{name}}} must be zero or more seconds (got {v})", name)
+        if self.rising_pitch_st is not None and not (self.rising_pitch_st > 0):
+            raise AttuneError(
+                f"{{rising_pitch_st}} must be more than 0 semitones (got {self.rising_pitch_st})", "rising_pitch_st"
+            )
 
 
 @dataclass(frozen=True)

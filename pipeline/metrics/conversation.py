@@ -38,7 +38,8 @@ def compute(
         words: recognised words with speakers, for the word-based metrics (optional).
         params: thresholds.
         patient: the patient's label; default the most talkative other speaker.
-        prosody: ``result.prosody`` (terminal pitch of sentences), for the rising-pitch question cue.
+        prosody: ``result.prosody`` (terminal pitch of sentences), for the rising-pitch question cue
+            (used only when ``params.rising_pitch_st`` is set).
 
     Returns:
         A flat dict of every registered metric name (``None`` where undefined; word metrics
@@ -46,7 +47,7 @@ def compute(
         (per-speaker talk table), ``backchannel_variant``, ``parameters``, ``notes`` and,
         with two parties, ``events``.
     """
-    tl = Timeline(segments, clinician, duration, words, params, patient, rising_ends(prosody))
+    tl = Timeline(segments, clinician, duration, words, params, patient, rising_ends(prosody, params.rising_pitch_st))
     out: dict = {name: None for name in registry.names("timing")}
     if words is not None:
         out.update({name: None for name in registry.names("words")})

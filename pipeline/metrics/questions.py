@@ -195,7 +195,7 @@ def cues(text: str, rising: Optional[bool] = None) -> list[str]:
     if re.search(r"\?[\"')\]]*$", text.strip()):
         found.append("punctuation")
     heads = _clause_heads(text)
-    if _wh_question(heads[0], bare=len(tokens) <= 3) or any(_wh_question(h) for h in heads[1:]):
+    if _wh_question(heads[0], bare=len(tokens) <= 3) or any(_wh_question(h) for h in heads[1:] if h[0] != "which"):
         found.append("wh")
     if any(_inversion(h) for h in heads) or ("wh" not in found and any(_mid_inversion(h) for h in heads)):
         found.append("inversion")
