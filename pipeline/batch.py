@@ -83,6 +83,8 @@ def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
 
     Relative paths are taken from the manifest's folder. Returns resolved path -> labels.
     """
+    from .store import reserved_label
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such manifest file")
@@ -105,7 +107,14 @@ def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
                     raise InputError(f"{path}:{i}: not a usable file path ({str(target)[:80]!r})") from None
                 if key in rows:
                     raise InputError(f"{path}:{i}: {target} is listed twice")
-                rows[key] = {k: v for k, v in row.items() if k and v}
+                labels = {k: v for k, v in row.items() if k and v}
+                bad = next((k for k in labels if reserved_label(k)), None)
+                if bad is not None:
+                    raise InputError(
+                        f"{path}:1: the column {bad!r} is a reserved name (a column of the results); rename it, "
+                        f"for example to '{bad}_label'"
+                    )
+                rows[key] = labels
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file") from None
     except csv.Error as exc:

@@ -65,15 +65,43 @@ def options_hash(parameters: dict) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# the results' own columns: a label of the same name would overwrite them in exports and
+# in the cohort (issue 16 #3), so these names are refused
+RESERVED_LABELS = frozenset(
+    {"id", "path", "sha256", "duration_s", "analysed", "mode", "labels", "options_hash", "result_path"}
+    | {"report_path", "attunement_version", "analysis_id", "name", "value", "when", "group", "report"}
+)
+
+
+def reserved_label(name: str) -> bool:
+    """True when ``name`` is a column of the results (or a metric, or a cohort column)."""
+    from .metrics import METRIC_NAMES, registry
+
+    per_10 = {m.per_10min for m in registry.all_metrics() if m.per_10min}
+    return name in RESERVED_LABELS or name in METRIC_NAMES or name in per_10
+
+
+def check_labels(labels: dict[str, str], where: str = "labels") -> dict[str, str]:
+    """``labels`` itself, or one :class:`AttuneError` for a name that clashes with a column."""
+    for k in labels:
+        if reserved_label(k):
+            raise AttuneError(
+                f"{{{where}}} {k!r}: a reserved name (a column of the results); use another, for "
+                f"example '{k}_label' or 'student_{k}'",
+                where,
+            )
+    return labels
+
+
 def parse_labels(items: Iterable[str]) -> dict[str, str]:
-    """``["clinician=Dr A", "station=3"]`` -> dict; raises on an item without '='."""
+    """``["clinician=Dr A", "station=3"]`` -> dict; raises on an item without '=' or a reserved name."""
     labels = {}
     for item in items:
         if "=" not in item or not item.split("=", 1)[0].strip():
             raise AttuneError(f"{{labels}} {item!r}: expected key=value", "labels")
         k, v = item.split("=", 1)
         labels[k.strip()] = v.strip()
-    return labels
+    return check_labels(labels)
 
 
 class Store:
@@ -162,7 +190,7 @@ class Store:
             raise OutputError(self._describe(exc)) from None
 
     def _record(self, result: Result, labels: Optional[dict[str, str]], result_path: Optional[str]) -> int:
-        labels = dict(labels or {})
+        labels = check_labels(dict(labels or {}))
         opts = options_hash(result.parameters)
         cols = {k: labels.get(k) for k in LABEL_COLUMNS}
         if result_path:  # absolute: the database is read from other folders (attune cohort)
@@ -224,7 +252,9 @@ class Store:
         )
         extra = base.pop("labels").map(json.loads)
         for key in sorted({k for d in extra for k in d} - set(LABEL_COLUMNS)):
-            base[key] = extra.map(lambda d, k=key: d.get(k))
+            # a database written before reserved names were refused keeps such a label apart
+            column = f"label.{key}" if reserved_label(key) or key in base.columns else key
+            base[column] = extra.map(lambda d, k=key: d.get(k))
         metrics = pd.read_sql_query("SELECT analysis_id, name, value FROM metrics", self.conn)
         if not metrics.empty:
             wide = metrics.pivot(index="analysis_id", columns="name", values="value")

@@ -344,3 +344,38 @@ def test_db_query_json_is_plain(tmp_path):
     assert row["path"] == "/data/aaaa.wav" and isinstance(row["clinician_turns"], int)
     assert row["clinician_turns"] == make_result().metrics["clinician_turns"]
     assert isinstance(row["clinician_talk_share"], float)
+
+
+@pytest.mark.parametrize(
+    "name", ["id", "report_path", "path", "sha256", "duration_s", "analysed", "clinician_talk_share"]
+)
+def test_a_label_named_like_a_column_is_refused(name, tmp_path):
+    # issue 16 #3: such a label crashed db export/query/cohort or rewrote the cohort's links
+    with pytest.raises(AttuneError, match="reserved name") as err:
+        parse_labels([f"{name}=P-001"])
+    assert err.value.exit_code == 1
+    with Store(tmp_path / "a.db") as store, pytest.raises(AttuneError, match="reserved name"):
+        store.record(make_result(), {name: "x"})
+    assert parse_labels(["student_id=P-001", "clinician=Dr A"]) == {"student_id": "P-001", "clinician": "Dr A"}
+
+
+def test_an_old_database_with_a_clashing_label_still_exports(tmp_path):
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.record(make_result(), {"station": "3"})
+        store.conn.execute("UPDATE analyses SET labels = ? WHERE id = 1", (json.dumps({"id": "P-001", "path": "/x"}),))
+        store.conn.commit()
+        df = store.frame()
+    assert df.loc[0, "id"] == 1 and df.loc[0, "path"] != "/x"  # the real columns win
+    assert df.loc[0, "label.id"] == "P-001" and df.loc[0, "label.path"] == "/x"
+    r = CliRunner().invoke(main, ["db", "export", str(db)])
+    assert r.exit_code == 0, r.stderr
+
+
+def test_a_manifest_column_named_like_a_result_column_is_refused(tmp_path):
+    from pipeline.batch import read_manifest
+
+    m = tmp_path / "manifest.csv"
+    m.write_text("path,id,station\na.wav,P-001,3\n")
+    with pytest.raises(InputError, match="the column 'id' is a reserved name"):
+        read_manifest(m)
