@@ -69,7 +69,7 @@ def options_hash(parameters: dict) -> str:
 # in the cohort (issue 16 #3), so these names are refused
 RESERVED_LABELS = frozenset(
     {"id", "path", "sha256", "duration_s", "analysed", "mode", "labels", "options_hash", "result_path"}
-    | {"report_path", "attunement_version", "analysis_id", "name", "value", "when", "group", "report"}
+    | {"report_path", "attunement_version", "group", "recording", "when", "when_source"}  # + the cohort's
 )
 
 
