@@ -333,18 +333,40 @@ def _configure_dask(scratch: str) -> None:
     logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
+def _client_within(scheduler: str, seconds: float):
+    """A Client of the Dask scheduler at ``scheduler``, or one :class:`AttuneError` within about
+    ``seconds``: Dask's own timeout does not cover a server that accepts the connection and
+    then never answers (an HTTP server, say), so the connection is made in a daemon thread
+    that is abandoned when it takes too long."""
+    import threading
+
+    from distributed import Client
+
+    outcome: dict = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = Client(scheduler, timeout=f"{seconds}s")
+        except BaseException as exc:  # any failure is reported below, in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="attune-dask-connect", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "client" in outcome:
+        return outcome["client"]
+    why = type(outcome["error"]).__name__ if "error" in outcome else "no answer"
+    raise AttuneError(
+        f"{{scheduler}} {scheduler}: no Dask scheduler answered within {seconds:g} s ({why})", "scheduler"
+    )
+
+
 def _connect(scheduler: Optional[str], workers: int, scratch: str):
     """(client, local cluster or None): the given scheduler, or local worker processes."""
     from distributed import Client, LocalCluster
 
     if scheduler:
-        try:
-            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
-        except (OSError, TimeoutError) as exc:
-            raise AttuneError(
-                f"{{scheduler}} {scheduler}: cannot be reached within {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__})",
-                "scheduler",
-            ) from None
+        return _client_within(scheduler, SCHEDULER_TIMEOUT_S), None
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,

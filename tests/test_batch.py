@@ -96,8 +96,49 @@ def test_unreachable_scheduler(tmp_path, clip_dir):
         ],
     )
     assert r.exit_code == 1, r.output + r.stderr
-    assert "--scheduler tcp://127.0.0.1:9: cannot be reached within 10 s" in r.stderr
+    assert "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered within 10 s" in r.stderr
     assert time.perf_counter() - t0 < 30
+
+
+@pytest.mark.parametrize("address", ["silent", "http", "garbage:::", "tls://127.0.0.1:9", "foo://127.0.0.1:9"])
+def test_a_scheduler_that_is_not_dask_gives_one_line_quickly(address, tmp_path, clip_dir):
+    # issue 16 #7: a server that accepted the connection and never answered hung the batch 400 s
+    import http.server
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    held: list = []
+    threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = {
+        "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
+        "http": f"tcp://127.0.0.1:{server.server_address[1]}",
+    }.get(address, address)
+    t0 = time.perf_counter()
+    try:
+        r = CliRunner().invoke(
+            main,
+            [
+                "batch",
+                str(clip_dir / "clip.wav"),
+                "-o",
+                str(tmp_path / "o"),
+                "--scheduler",
+                address,
+                "--no-voices",
+                "-q",
+            ],
+        )
+    finally:
+        server.shutdown()
+        silent.close()
+    assert r.exit_code == 1, r.output + r.stderr
+    assert r.stderr.count("\n") == 1 and f"--scheduler {address}: no Dask scheduler answered" in r.stderr
+    assert time.perf_counter() - t0 < 20
 
 
 @pytest.fixture(scope="module")
