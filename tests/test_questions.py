@@ -248,3 +248,10 @@ def test_redaction_removes_every_enrolled_voice_name():
 
 def test_a_relative_clause_is_not_a_question():
     assert q.cues("There are things you can get from the pharmacy, which help replenish your minerals.") == []
+
+
+def test_one_speaker_with_words_has_question_metrics_and_no_crash():
+    words = _words("how are you today.") + _words("fine.", t0=3.0)
+    m = compute([Segment("C", 0.0, 4.0)], "C", words=words, duration=5.0)
+    assert m["clinician_questions"] == 1 and m["patient_questions"] is None and m["clinician_stacked_questions"] is None
+    assert m["tasks_found"] is not None and m.get("clinician_reflections") is None

@@ -58,7 +58,7 @@ def test_every_metric_card(page, sample_run):
     expected = [c["name"] for g in metric_cards(sample_run["result"].metrics) for c in g["cards"]]
     shown = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.metric)")
     assert shown == expected and len(shown) >= 30
-    value = page.locator("#card-clinician_talk_share .value").inner_text()
+    value = page.locator("#card-clinician_talk_share .value").text_content()  # inside a closed group
     assert value.endswith("%")
 
 
@@ -134,26 +134,59 @@ def test_pdf(sample_run, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
 
-def test_at_a_glance_and_moments_to_review(page, sample_run):
+def test_at_a_glance_and_moments_to_review(page, sample_run, tmp_path):
+    import copy
+
+    from pipeline.report import build_report
     from pipeline.report.glance import at_a_glance, moments
 
     result = sample_run["result"]
     glance = at_a_glance(result.metrics)
     assert page.locator("#glance .glance-item").count() == len(glance) >= 4
     assert page.locator("#glance .reference").count() == len(glance)  # every number has its comparison in words
-    expected = moments(result)
-    assert page.locator("#moments .moment").count() == len(expected) >= 1
-    buttons = page.locator("#moments .play-from")
-    timed = [m for m in expected if m["start"] is not None]
-    assert buttons.count() == len(timed) >= 1
-    for i, m in enumerate(timed):
-        buttons.nth(i).click()
-        page.wait_for_function(
-            f"Math.abs(document.getElementById('player').currentTime - {m['start']}) < 0.5", timeout=5000
-        )
-    assert page.evaluate("!document.getElementById('player').paused")  # play-from plays
-    page.evaluate("document.getElementById('player').pause()")
+    assert page.locator("#moments .moment").count() == len(moments(result)) >= 1
     # the groups of metric cards start collapsed
     assert page.locator("details.group[open]").count() == 0
     page.locator("details.group > summary").first.click()
     assert page.locator("details.group[open]").count() == 1
+
+    # a consultation with moments to listen to: the sample with a worry the next words moved on from
+    moved = copy.deepcopy(result)
+    turn = next(t for t in moved.turns if t.role == "patient" and t.text and t.start > 10)
+    moved.metrics["events"]["empathic_opportunities"] = [
+        {
+            "speaker": turn.speaker,
+            "role": "patient",
+            "start": turn.start,
+            "end": turn.end,
+            "text": turn.text,
+            "cue": "explicit",
+            "words": "i'm worried",
+            "outcome": "moved_on",
+            "response": {"kind": "closed_question"},
+        }
+    ]
+    files = build_report(moved, tmp_path / "report.html", audio_path=result.recording.path)
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    expected = [m for m in moments(moved) if m["start"] is not None]
+    assert expected and expected[0]["kind"] == "missed_opportunity"
+    pg = page.context.browser.new_page()  # the module's Chromium (one Playwright per process)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto((tmp_path / "report.html").as_uri())
+        pg.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
+        buttons = pg.locator("#moments .play-from")
+        assert buttons.count() == len(expected)
+        for i, m in enumerate(expected):
+            buttons.nth(i).click()
+            pg.wait_for_function(
+                f"Math.abs(document.getElementById('player').currentTime - {m['start']}) < 0.5", timeout=5000
+            )
+        assert pg.evaluate("!document.getElementById('player').paused")  # play-from plays
+        assert "not taken up" in pg.locator("#turns").inner_text()  # the cue's mark in the transcript
+        assert pg.locator("#timeline .mark-cue.missed").count() == 1
+        assert errors == []
+    finally:
+        pg.close()

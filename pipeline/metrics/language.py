@@ -255,7 +255,7 @@ def word_metrics(tl: Timeline) -> Measured:
     c_talk_s = tl.talk[clinician] * tl.params.frame
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
     sents = split(words)
-    role_of = {spk: tl.role_of.get(spk, "other") for spk in {s.speaker for s in sents}}
+    role_of = {spk: "clinician" if spk == clinician else "patient" if spk == patient else "other" for spk in tl.labels}
     events = question_events(sents, role_of, tl.rising)
     asked = {(e["speaker"], e["start"]) for e in events}
     stacked = stacked_runs(sents, clinician, patient, asked)
