@@ -112,7 +112,11 @@ def test_a_scheduler_that_is_not_dask_gives_one_line_quickly(address, tmp_path, 
     silent.listen(5)
     held: list = []
     threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):  # no request log in the test output
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     address = {
         "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
