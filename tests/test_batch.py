@@ -112,6 +112,7 @@ def test_a_scheduler_that_is_not_dask_gives_one_line_quickly(address, tmp_path, 
     silent.listen(5)
     held: list = []
     threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
+
     class Quiet(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):  # no request log in the test output
             pass
