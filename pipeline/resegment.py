@@ -15,7 +15,10 @@ frame of speech with models of the recording's own speakers:
 3. Viterbi within each run of speech of the modelled speakers: the log-likelihoods of the
    frames, with a cost of :attr:`~ResegmentOptions.switch_penalty` (nats) per change of
    speaker, so that a change needs sustained evidence (at typical per-frame margins,
-   0.2-0.6 s). A pause between runs costs nothing.
+   0.2-0.6 s). A pause between runs costs nothing. A stretch whose label changed but that
+   is shorter than :attr:`~ResegmentOptions.min_change_s` gets its old label back: such
+   flips mostly nudge a boundary by a few frames, into the words beside it, and cut
+   sentences into 1-2-word turns.
 4. Overlap is kept: where the diarization had two or more speakers at once, the
    overlap-aware regions keep them; elsewhere both outputs follow the new labels.
 
@@ -44,6 +47,7 @@ class ResegmentOptions:
     switch_penalty: float = 60.0  # nats per change of speaker inside a run of speech
     trim_s: float = 0.1  # each region's edges left out of training
     min_train_s: float = 3.0  # a speaker with less training speech keeps its labels
+    min_change_s: float = 0.5  # a re-decided stretch shorter than this keeps its old label
     max_train_s: float = 600.0  # training frames per speaker, evenly subsampled beyond this
 
     def parameters(self) -> dict:
@@ -136,6 +140,10 @@ def relabel(feats: np.ndarray, labels: np.ndarray, options: ResegmentOptions) ->
     out = labels.copy()
     for a, b in runs_of(np.isin(labels, modelled)):
         out[a:b] = np.asarray(modelled)[viterbi(loglik[a:b], options.switch_penalty)]
+    shortest = int(round(options.min_change_s / FRAME_S))
+    for a, b in runs_of(out != labels):
+        if b - a < shortest:  # a short flip moves a boundary into the words around it: keep the old label
+            out[a:b] = labels[a:b]
     return out
 
 
