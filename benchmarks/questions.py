@@ -47,27 +47,17 @@ def reference_sentences(ref: dict) -> list[dict]:
     return out
 
 
-def match(found: list[tuple[float, float]], ref: list[tuple[float, float]], slack: float) -> int:
-    """How many found spans match a reference span (one to one, nearest midpoints first)."""
-    pairs = []
-    for i, (a, b) in enumerate(found):
-        for j, (c, d) in enumerate(ref):
-            if a - slack < d and c < b + slack:
-                pairs.append((abs((a + b) / 2 - (c + d) / 2), i, j))
-    used_i, used_j, hits = set(), set(), 0
-    for _, i, j in sorted(pairs):
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            hits += 1
-    return hits
-
-
 def prf(hits: int, found: int, ref: int) -> dict:
-    p = hits / found if found else float("nan")
-    r = hits / ref if ref else float("nan")
-    f = 2 * p * r / (p + r) if found and ref and (p + r) else float("nan")
-    return {"hits": hits, "found": found, "ref": ref, "precision": p, "recall": r, "f1": f}
+    """pipeline.evaluate's detection scores, with NaN for an undefined ratio (for printing)."""
+    from pipeline.evaluate import detection_scores
+
+    d = detection_scores(hits, found, ref)
+    return {
+        "hits": hits,
+        "found": found,
+        "ref": ref,
+        **{k: float("nan") if d[k] is None else d[k] for k in ("precision", "recall", "f1")},
+    }
 
 
 def find_result(results: Path, cid: str) -> Path | None:
@@ -79,6 +69,7 @@ def find_result(results: Path, cid: str) -> Path | None:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
+    from pipeline.evaluate import match_spans as match
     from pipeline.metrics import compute_for_result
     from pipeline.metrics import questions as q
     from pipeline.result import Result

@@ -62,12 +62,22 @@ def sentences_of(rows, strip_question_marks: bool):
     return out, keys
 
 
+def scores(hits: int, found: int, gold: int) -> dict:
+    """pipeline.evaluate's detection scores, NaN where undefined (for printing)."""
+    from pipeline.evaluate import detection_scores
+
+    d = detection_scores(hits, found, gold)
+    nan = float("nan")
+    return {
+        "found": found,
+        "gold": gold,
+        "hits": hits,
+        **{k: nan if d[k] is None else d[k] for k in ("precision", "recall", "f1")},
+    }
+
+
 def prf(found: set, gold: set) -> dict:
-    hits = len(found & gold)
-    p = hits / len(found) if found else float("nan")
-    r = hits / len(gold) if gold else float("nan")
-    f = 2 * p * r / (p + r) if found and gold and p + r else float("nan")
-    return {"found": len(found), "gold": len(gold), "hits": hits, "precision": p, "recall": r, "f1": f}
+    return scores(len(found & gold), len(found), len(gold))
 
 
 def score_text(cid: str, g: dict, strip: bool) -> dict:
@@ -112,19 +122,7 @@ def pool(parts: list[dict]) -> dict:
     out = {}
     for k in parts[0]:
         if isinstance(parts[0][k], dict) and "hits" in parts[0][k]:
-            hits = sum(p[k]["hits"] for p in parts)
-            found = sum(p[k]["found"] for p in parts)
-            gold = sum(p[k]["gold"] for p in parts)
-            pr = hits / found if found else float("nan")
-            rc = hits / gold if gold else float("nan")
-            out[k] = {
-                "found": found,
-                "gold": gold,
-                "hits": hits,
-                "precision": pr,
-                "recall": rc,
-                "f1": 2 * pr * rc / (pr + rc) if found and gold and pr + rc else float("nan"),
-            }
+            out[k] = scores(*(sum(p[k][x] for p in parts) for x in ("hits", "found", "gold")))
         elif isinstance(parts[0][k], dict) and "agree" in parts[0][k]:
             out[k] = {"agree": sum(p[k]["agree"] for p in parts), "of": sum(p[k]["of"] for p in parts)}
     return out
@@ -145,17 +143,7 @@ def score_asr(cid: str, g: dict, result_path: Path, slack: float) -> dict:
     def score(events, gold_keys):
         found = [(e["start"], e["end"]) for e in events]
         gold = [span[k] for k in gold_keys]
-        hits = match_spans(found, gold, slack)
-        p = hits / len(found) if found else float("nan")
-        r = hits / len(gold) if gold else float("nan")
-        return {
-            "found": len(found),
-            "gold": len(gold),
-            "hits": hits,
-            "precision": p,
-            "recall": r,
-            "f1": 2 * p * r / (p + r) if found and gold and p + r else float("nan"),
-        }
+        return scores(match_spans(found, gold, slack), len(found), len(gold))
 
     return {
         "questions": score([e for e in ev.get("questions") or [] if e["speaker"] == clin], g["questions"]),
