@@ -165,3 +165,29 @@ def test_the_response_reads_the_whole_turn_and_skips_fragments():
     assert o["outcome"] == "moved_on" and o["response"]["kind"] == "other_question"  # "work" is not "job"
     (o,) = _run(("P", "I'm worried about my job."), ("C", "What is it about the job that worries you?"))
     assert o["response"]["kind"] == "exploring"
+
+
+def test_an_interruption_during_the_cue_is_moving_on():
+    opps = [
+        {"speaker": "P", "start": 10.0, "end": 13.0, "outcome": "moved_on", "response": {"kind": "closed_question"}},
+        {"speaker": "P", "start": 20.0, "end": 22.0, "outcome": "responded", "response": {"kind": "empathy"}},
+        {"speaker": "P", "start": 30.0, "end": 32.0, "outcome": "moved_on", "response": {"kind": "other_topic"}},
+    ]
+    cuts = [
+        {"speaker": "C", "start": 12.0, "successful": True},
+        {"speaker": "C", "start": 21.0, "successful": True},
+        {"speaker": "P", "start": 31.0, "successful": False},  # the patient's own: not the clinician cutting in
+    ]
+    out = rs.interrupted(opps, cuts, "C")
+    assert out[0]["response"] == {"kind": "interruption", "at": 12.0}
+    assert out[1]["response"] == {"kind": "empathy"}  # taken up after all
+    assert out[2]["response"] == {"kind": "other_topic"}
+
+
+def test_empathy_statements_are_events():
+    words = exchange(("P", "I'm really worried about it."), ("C", "That must be frightening."), ("C", "Do you smoke?"))
+    segments = [Segment(w.speaker, w.start, w.end) for w in words]
+    m = compute(segments, "C", words=words, duration=words[-1].end + 1)
+    assert m["clinician_empathy_statements"] == 1
+    (e,) = m["events"]["empathy_statements"]
+    assert e["kind"] == "naming" and e["text"] == "That must be frightening." and e["role"] == "clinician"

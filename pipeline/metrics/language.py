@@ -64,7 +64,6 @@ EMPATHY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "sorry": (r"\bsorry to hear\b", r"\b(i'm|i am) (so |very |really )?sorry (that|about|you)\b"),
 }
-_EMPATHY_RE = [re.compile(p) for pats in EMPATHY_PATTERNS.values() for p in pats]
 
 # Tokens that make up a backchannel ("mm-hmm", "yeah", "I see" ...).
 BACKCHANNEL_TOKENS = (
@@ -97,9 +96,17 @@ def only_backchannel_tokens(words: Sequence[Word]) -> bool:
     return bool(text) and bool(_BC_RE.match(text))
 
 
-def is_empathy_statement(sentence: str) -> bool:
+_EMPATHY_BY_KIND = [(kind, re.compile(p)) for kind, pats in EMPATHY_PATTERNS.items() for p in pats]
+
+
+def empathy_kind(sentence: str) -> Optional[str]:
+    """The NURSE kind of the first phrase the sentence matches (naming, understanding, ...), or None."""
     text = _clean(sentence)
-    return any(r.search(text) for r in _EMPATHY_RE)
+    return next((kind for kind, r in _EMPATHY_BY_KIND if r.search(text)), None)
+
+
+def is_empathy_statement(sentence: str) -> bool:
+    return empathy_kind(sentence) is not None
 
 
 METRICS = (
@@ -259,6 +266,18 @@ def word_metrics(tl: Timeline) -> Measured:
     events = question_events(sents, role_of, tl.rising)
     asked = {(e["speaker"], e["start"]) for e in events}
     stacked = stacked_runs(sents, clinician, patient, asked)
+    empathy = [
+        {
+            "speaker": s.speaker,
+            "role": "clinician",
+            "start": round(s.start, 2),
+            "end": round(s.end, 2),
+            "text": s.text,
+            "kind": kind,
+        }
+        for s in sents
+        if s.speaker == clinician and (kind := empathy_kind(s.text)) is not None
+    ]
     c_words = sum(1 for w in words if w.speaker == clinician)
     p_words = sum(1 for w in words if patient is not None and w.speaker == patient)
     c_q = [e for e in events if e["speaker"] == clinician]
@@ -276,9 +295,7 @@ def word_metrics(tl: Timeline) -> Measured:
             "clinician_open_question_share": round(len(c_open) / len(c_q), 4) if c_q else None,
             "clinician_stacked_questions": len(stacked) if two else None,
             "patient_questions": sum(1 for e in events if e["speaker"] == patient) if two else None,
-            "clinician_empathy_statements": sum(
-                1 for s in sents if s.speaker == clinician and is_empathy_statement(s.text)
-            ),
+            "clinician_empathy_statements": len(empathy),
         },
-        {"questions": events, "stacked_questions": stacked},
+        {"questions": events, "stacked_questions": stacked, "empathy_statements": empathy},
     )

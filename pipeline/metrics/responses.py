@@ -20,7 +20,8 @@ them is an empathy statement (the NURSE phrase list), a reflection of the patien
 reflective stem, or :data:`MIN_SHARED` content words shared with it), or an exploring
 question (one that takes up a content word of the turn, or asks about feelings, mood, worry
 or coping: :data:`EXPLORING_WORDS`). Otherwise the clinician *moves on*: with a closed
-question, another question, another topic, or no reply.
+question, another question, another topic, no reply, or by interrupting the patient while
+they voice the cue (an interruption that starts during the cue sentence).
 """
 
 from __future__ import annotations
@@ -217,6 +218,22 @@ def opportunities(sents: Sequence[Sentence], clinician: str, patient: str, empat
 RESPONDING = ("empathy", "reflection", "exploring")
 
 
+def interrupted(opps: list[dict], interruptions: Sequence[dict], clinician: str) -> list[dict]:
+    """Opportunities the clinician cut into: an interruption by the clinician that starts while
+    the patient is voicing the cue (or within 0.5 s of its end) is a way of moving on, unless the
+    reply then took the cue up."""
+    out = []
+    for o in opps:
+        cut = next(
+            (i for i in interruptions if i["speaker"] == clinician and o["start"] <= i["start"] <= o["end"] + 0.5),
+            None,
+        )
+        if cut is not None and o["outcome"] != "responded":
+            o = {**o, "response": {**o["response"], "kind": "interruption", "at": cut["start"]}}
+        out.append(o)
+    return out
+
+
 # a clinician question about feelings, mood or coping explores even without the cue's words
 EXPLORING_WORDS = re.compile(
     r"\b(coping|cope|mood|feel|feeling|feelings|down|worried|worry|worries|worrying|concern|concerns|concerned|"
@@ -298,7 +315,7 @@ def response_metrics(tl: Timeline) -> Measured:
     refl = reflections(sents, clinician, patient)
     n_q = sum(1 for s in sents if s.speaker == clinician and q.is_question(s.text))
     empathic = [s.text for s in sents if s.speaker == clinician and is_empathy_statement(s.text)]
-    opps = opportunities(sents, clinician, patient, empathic)
+    opps = interrupted(opportunities(sents, clinician, patient, empathic), tl.listener.interruptions, clinician)
     responded = sum(1 for o in opps if o["outcome"] == "responded")
     return Measured(
         {

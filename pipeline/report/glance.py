@@ -163,6 +163,7 @@ def _missed(ev: dict) -> list[dict]:
             "other_question": "the next words asked about something else",
             "other_topic": "the conversation moved to another point",
             "no_reply": "there was no reply in words",
+            "interruption": "the clinician came in while the patient was saying it",
         }.get(str(reply.get("kind")), "the conversation moved on")
         out.append(
             {
