@@ -11,6 +11,7 @@ usual permissions.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -171,6 +172,28 @@ def _unlink(path: str | Path) -> None:
         pass
 
 
+STALE_TMP_S = 600  # a temporary file of ours this old is a leftover of a killed run
+
+
+def remove_stale_temps(folder: Path, names: Iterable[str], older_than_s: float = STALE_TMP_S) -> list[Path]:
+    """Remove the temporary files (``.NAME.*.tmp``) that an earlier run killed while writing
+    left behind; they may hold transcript text. A recent one may belong to a run writing now,
+    and is left alone. Returns what was removed."""
+    import time
+
+    removed = []
+    now = time.time()
+    for name in names:
+        for p in folder.glob(f".{glob.escape(name)}.*.tmp"):
+            try:
+                if p.is_file() and not p.is_symlink() and now - p.stat().st_mtime > older_than_s:
+                    p.unlink()
+                    removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path: Path, content: str | bytes, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename."""
     tmp = _stage(path, content, mode)
@@ -199,6 +222,7 @@ def write_outputs(
     staged: list[tuple[str, Path]] = []
     try:
         created = make_dir(out, private)
+        remove_stale_temps(out, rendered)
         for name, content in rendered.items():
             staged.append((_stage(out / name, content, file_mode(private)), out / name))
         written: list[Path] = []

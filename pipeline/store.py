@@ -104,6 +104,17 @@ def parse_labels(items: Iterable[str]) -> dict[str, str]:
     return check_labels(labels)
 
 
+def _make_private(path: Path) -> None:
+    """An existing database of ours readable by others (an older version, a copy) becomes 0600;
+    somebody else's file is left as it is."""
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
 class Store:
     """An open results database (a context manager)."""
 
@@ -115,9 +126,10 @@ class Store:
         try:
             if fresh:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # created private from the first byte: sqlite opens an existing file as it is
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self.conn = sqlite3.connect(str(self.path), timeout=LOCK_TIMEOUT_S)
-            if fresh:
-                os.chmod(self.path, 0o600)
+            _make_private(self.path)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.OperationalError as exc:

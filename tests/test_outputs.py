@@ -236,3 +236,19 @@ def test_shared_outputs(result, tmp_path):
     out = tmp_path / "shared"
     written = write_outputs(result, out, private=False)
     assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+
+
+def test_stale_temp_files_of_a_killed_run_are_removed(result, tmp_path):
+    # issue 16 #9: a SIGKILL during the write phase left hidden .NAME.*.tmp files with transcript text
+    import os
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = out / ".transcript.txt.k3j2.tmp"
+    old.write_text("Patient: my name is ...")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    recent = out / ".result.json.x9.tmp"  # perhaps another run writing now: left alone
+    recent.write_text("{}")
+    write_outputs(result, out)
+    assert not old.exists() and recent.exists()

@@ -132,6 +132,10 @@ def test_pdf(sample_run, tmp_path):
     assert r.exit_code == 0, r.output + r.stderr
     pdf = html.with_suffix(".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+    import stat
+
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o600  # issue 16 #9: never readable by others
+    assert not list(tmp_path.glob(".*.tmp*"))
 
 
 def test_at_a_glance_and_moments_to_review(page, sample_run, tmp_path):

@@ -379,3 +379,15 @@ def test_a_manifest_column_named_like_a_result_column_is_refused(tmp_path):
     m.write_text("path,id,station\na.wav,P-001,3\n")
     with pytest.raises(InputError, match="the column 'id' is a reserved name"):
         read_manifest(m)
+
+
+def test_database_files_are_private_new_and_old(tmp_path):
+    # issue 16 #9: an existing database kept mode 0644
+    db = tmp_path / "a.db"
+    with Store(db):
+        pass
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    os.chmod(db, 0o644)
+    with Store(db):
+        pass
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import AttuneError, OutputError
+from ..outputs import PRIVATE_FILE_MODE, atomic_write
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PRIVATE_FLAGS = [
@@ -47,8 +48,10 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
             "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)",
             "pdf",
         )
-    tmp_pdf = pdf.with_name(f".{pdf.name}.tmp{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="attune-chromium-") as profile:
+        # Chromium writes the PDF with the umask's mode: it is printed inside this private
+        # (0700) folder and copied out at 0600, so no reader ever sees it open to others
+        tmp_pdf = Path(profile) / "report.pdf"
         cmd = [
             browser,
             *PRIVATE_FLAGS,
@@ -61,11 +64,12 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            tmp_pdf.unlink(missing_ok=True)
             raise OutputError(f"{pdf}: Chromium did not finish printing within {timeout_s:.0f} s") from None
-    if proc.returncode != 0 or not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
-        tmp_pdf.unlink(missing_ok=True)
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise OutputError(f"{pdf}: Chromium could not print the report ({last[:200]})")
-    os.replace(tmp_pdf, pdf)
+        if proc.returncode != 0 or not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise OutputError(f"{pdf}: Chromium could not print the report ({last[:200]})")
+        try:
+            atomic_write(pdf, tmp_pdf.read_bytes(), PRIVATE_FILE_MODE)
+        except OSError as exc:
+            raise OutputError(f"{pdf}: cannot be written ({exc.strerror or exc})") from None
     return pdf
