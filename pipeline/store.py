@@ -292,6 +292,40 @@ def parse_filters(items: Iterable[str]) -> dict[str, str]:
     return filters
 
 
+TECHNICAL_COLUMNS = ("mode", "options_hash", "attunement_version", "sha256", "path", "result_path", "report_path")
+
+
+def for_people(df, decimals: int = 4):
+    """The columns in an order a person reads: id, the recording's file name, the labels, when,
+    how long, the main metrics (the cohort's defaults) and the other metrics, and the hashes and
+    absolute paths last; numbers rounded to ``decimals`` places."""
+    from pathlib import PurePath
+
+    from .metrics import METRIC_NAMES, registry
+
+    out = df.copy()
+    if "path" in out.columns:
+        out.insert(1, "recording", out["path"].map(lambda p: PurePath(str(p)).name))
+    ranked = [m.name for m in sorted(registry.all_metrics(), key=lambda m: m.cohort_rank or 99) if m.cohort_rank]
+    metrics = [c for c in ranked if c in out.columns] + [
+        c for c in METRIC_NAMES if c in out.columns and c not in ranked
+    ]
+    technical = [c for c in TECHNICAL_COLUMNS if c in out.columns]
+    first = [c for c in ("id", "recording") if c in out.columns]
+    labels = [c for c in out.columns if c not in {*first, *metrics, *technical, "analysed", "duration_s"}]
+    order = first + labels + [c for c in ("analysed", "duration_s") if c in out.columns] + metrics + technical
+    return rounded(out[order], decimals)
+
+
+def rounded(df, decimals: int = 4):
+    """A copy of ``df`` with its float columns rounded (13.333185186831257 -> 13.3332)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype.kind == "f":
+            out[c] = out[c].round(decimals)
+    return out
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

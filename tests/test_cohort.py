@@ -171,6 +171,12 @@ def test_cohort_command_writes_page_and_tables(tmp_path):
     assert groups.groupby("metric")["n"].sum()["clinician_talk_share"] == 36
     recs = pd.read_csv(out.with_name("cohort.recordings.csv"))
     assert len(recs) == 36 and "clinician_interruptions_per_10min" in recs.columns
+    # issue 16 #22: numbers rounded to 4 places in every CSV
+    for name in ("cohort.groups.csv", "cohort.recordings.csv"):
+        for line in out.with_name(name).read_text().splitlines()[1:]:
+            for cell in line.split(","):
+                if cell.replace(".", "", 1).replace("-", "", 1).isdigit() and "." in cell:
+                    assert len(cell.split(".")[1]) <= 4, (name, cell)
     html = out.read_text()
     assert "Dr &lt;b&gt;Chen&lt;/b&gt;" in html and "<b>Chen</b>" not in html
     # filters and bad input

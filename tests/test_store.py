@@ -391,3 +391,27 @@ def test_database_files_are_private_new_and_old(tmp_path):
     with Store(db):
         pass
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_query_csv_puts_people_first_and_rounds(tmp_path):
+    # issue 16 #22: the default query CSV was dominated by hashes and absolute paths, numbers unrounded
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.record(make_result(), {"clinician": "Dr A", "student_id": "S-7"})
+    r = CliRunner().invoke(main, ["db", "query", str(db)])
+    assert r.exit_code == 0, r.stderr
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    header = list(rows[0])
+    assert header[:2] == ["id", "recording"] and header.index("clinician") < header.index("clinician_talk_share")
+    assert header.index("student_id") < header.index("duration_s") < header.index("clinician_talk_share")
+    assert header[-len(("sha256", "path", "result_path", "report_path")) :] == [
+        "sha256",
+        "path",
+        "result_path",
+        "report_path",
+    ]
+    assert rows[0]["recording"] == "aaaa.wav"
+    decimals = [v.split(".")[1] for k, v in rows[0].items() if k.endswith("_share") and "." in v]
+    assert decimals and all(len(d) <= 4 for d in decimals)

@@ -90,7 +90,7 @@ def db_export(db_path: Path, fmt: str, output: Optional[Path], shared_output: bo
 def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...], as_json: bool):
     """Show the analyses in DB that match simple filters."""
     from ..metrics import METRIC_NAMES
-    from ..store import parse_filters, spreadsheet_safe
+    from ..store import for_people, parse_filters, spreadsheet_safe
 
     filters = parse_filters(where)
     unknown = [m for m in metric_names if m not in METRIC_NAMES]
@@ -103,7 +103,7 @@ def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...
     if as_json:
         click.echo(json.dumps(json_records(df), indent=2, ensure_ascii=False, default=str))
     else:
-        click.echo(spreadsheet_safe(df).to_csv(index=False), nl=False)
+        click.echo(spreadsheet_safe(for_people(df)).to_csv(index=False), nl=False)
 
 
 def json_records(df) -> list[dict]:

@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence
 from ..errors import InputError
 from ..metrics import METRIC_NAMES, registry
 from ..outputs import mmss
-from ..store import spreadsheet_safe
+from ..store import rounded, spreadsheet_safe
 from .data import card_title, fmt_value
 
 DEFAULT_METRICS = registry.cohort_defaults()
@@ -435,7 +435,6 @@ def tables_csv(df, data: dict, metrics: Sequence[str], group_by: str) -> dict[st
     cols = ["id", "recording", "group", "metric", "value", "direction", "cohort_median", "fence_low", "fence_high"]
     outl = pd.DataFrame(data["outlier_rows"], columns=cols).rename(columns={"group": group_by})
     return {
-        "groups": spreadsheet_safe(stats).to_csv(index=False),
-        "recordings": spreadsheet_safe(recs).to_csv(index=False),
-        "outliers": spreadsheet_safe(outl).to_csv(index=False),
+        name: spreadsheet_safe(rounded(t)).to_csv(index=False)
+        for name, t in (("groups", stats), ("recordings", recs), ("outliers", outl))
     }
