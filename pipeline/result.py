@@ -8,7 +8,8 @@ fields are documented in ``docs/result-schema.md``; change them only on purpose 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
@@ -134,7 +135,7 @@ class Result:
             found = d.get("schema") if isinstance(d, dict) else type(d).__name__
             raise InputError(f"not an attunement result (schema {found!r}, expected {SCHEMA!r})")
         try:
-            return cls(
+            result = cls(
                 schema=d["schema"],
                 recording=Recording(**d["recording"]),
                 models=[ModelInfo(**m) for m in d.get("models", [])],
@@ -158,8 +159,10 @@ class Result:
             )
         except KeyError as exc:
             raise InputError(f"malformed result.json: missing field {exc.args[0]!r}") from None
-        except (TypeError, AttributeError) as exc:
+        except (TypeError, AttributeError, ValueError) as exc:
             raise InputError(f"malformed result.json: unexpected or missing fields ({exc})") from None
+        _check_result(result)
+        return result
 
     @classmethod
     def load(cls, path: str | Path) -> "Result":
@@ -170,7 +173,67 @@ class Result:
             raise InputError(f"{path}: no such file") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{path}: cannot read result.json ({exc})") from None
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number, 100,000 levels of nesting
+            raise InputError(f"{path}: cannot read result.json ({str(exc)[:80] or type(exc).__name__})") from None
         try:
             return cls.from_dict(data)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
+
+
+_SCALAR = {"str": (str,), "float": (int, float), "int": (int,)}
+
+
+def _check_fields(obj, where: str) -> None:
+    """Each field of a typed record has its declared type (numbers finite, no booleans)."""
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        kind = str(f.type).replace("Optional[", "").rstrip("]")
+        if kind not in _SCALAR or (v is None and str(f.type).startswith("Optional")):
+            continue
+        ok = isinstance(v, _SCALAR[kind]) and not isinstance(v, bool)
+        if ok and kind == "float":
+            ok = math.isfinite(v)
+        if not ok:
+            raise InputError(f"malformed result.json: {where}.{f.name} is {str(v)[:40]!r}, not a {kind}")
+
+
+def _check_result(r: "Result") -> None:
+    """The parts of a result.json the commands compute with have the types they expect."""
+    _check_fields(r.recording, "recording")
+    for name, items in (
+        ("speakers", r.speakers),
+        ("segments", r.segments),
+        ("exclusive_segments", r.exclusive_segments),
+        ("words", r.words),
+        ("turns", r.turns),
+        ("dropped_words", r.dropped_words),
+        ("models", r.models),
+    ):
+        for i, item in enumerate(items):
+            _check_fields(item, f"{name}[{i}]")
+    for name in ("metrics", "parameters", "timings", "roles", "mode"):
+        if not isinstance(getattr(r, name), dict):
+            raise InputError(f"malformed result.json: {name} is not an object")
+    if not isinstance(r.created, str) or not isinstance(r.attunement_version, str):
+        raise InputError("malformed result.json: created and attunement_version must be text")
+    if not all(isinstance(n, str) for n in r.notes):
+        raise InputError("malformed result.json: notes must be text")
+    from .metrics import METRIC_NAMES
+
+    for k in METRIC_NAMES:
+        v = r.metrics.get(k)
+        if v is not None and not (isinstance(v, (int, float)) and (isinstance(v, bool) or math.isfinite(v))):
+            raise InputError(f"malformed result.json: metrics.{k} is {str(v)[:40]!r}, not a number")
+    events = r.metrics.get("events")
+    if events is not None:
+        if not isinstance(events, dict):
+            raise InputError("malformed result.json: metrics.events is not an object")
+        for kind, evs in events.items():
+            if evs is None or kind == "opening_statement":
+                continue
+            if not isinstance(evs, list) or not all(
+                isinstance(e, dict) and all(isinstance(e.get(t, 0), (int, float)) for t in ("start", "end"))
+                for e in evs
+            ):
+                raise InputError(f"malformed result.json: metrics.events.{kind} is not a list of timed events")

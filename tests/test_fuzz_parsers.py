@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -209,3 +210,59 @@ def test_manifest_rows(rows, with_header):
     out = parse(read_manifest, buf.getvalue().encode("utf-8"), ".csv")
     if out is not None:
         assert all(isinstance(k, Path) and isinstance(v, dict) for k, v in out.items())
+
+
+def _crafted_cases():
+    import copy
+
+    from pipeline.metrics import compute
+    from pipeline.result import Recording, Result, Segment, Speaker, Word
+
+    segs = [Segment("A", 0.0, 2.0), Segment("B", 2.5, 4.0)]
+    r = Result(
+        recording=Recording("x.wav", 5.0, 16000, 1, "a" * 64),
+        speakers=[Speaker("A", "clinician", 2.0), Speaker("B", "patient", 1.5)],
+        segments=segs,
+        exclusive_segments=segs,
+        words=[Word("hello.", 0.1, 0.5, 0.9, "A")],
+    )
+    r.metrics = compute(segs, "A", duration=5.0, words=r.words)
+    base = r.to_dict()
+
+    def mk(f):
+        d = copy.deepcopy(base)
+        f(d)
+        return json.dumps(d)
+
+    return {
+        "string metric": mk(lambda d: d["metrics"].__setitem__("clinician_talk_share", "lots")),
+        "list metric": mk(lambda d: d["metrics"].__setitem__("clinician_turns", [1, 2])),
+        "events not an object": mk(lambda d: d["metrics"].__setitem__("events", "x")),
+        "untimed events": mk(lambda d: d["metrics"]["events"].__setitem__("turns", [{"start": "a"}])),
+        "mode a list": mk(lambda d: d.__setitem__("mode", [1])),
+        "created a number": mk(lambda d: d.__setitem__("created", 5)),
+        "path a number": mk(lambda d: d["recording"].__setitem__("path", 5)),
+        "word text a number": mk(lambda d: d["words"][0].__setitem__("text", 5)),
+        "duration text": mk(lambda d: d["recording"].__setitem__("duration_s", "x")),
+        "infinite metric": mk(lambda d: d["metrics"].__setitem__("clinician_talk_share", float("inf"))),
+        "5000-digit number": json.dumps(base).replace(
+            '"clinician_turns": ', '"clinician_turns": ' + "9" * 5000 + ', "y": ', 1
+        ),
+        "deep nesting": '{"schema": "attunement.result/1", "recording": ' + "[" * 100000 + "]" * 100000 + "}",
+    }
+
+
+@pytest.mark.parametrize("case", list(_crafted_cases()))
+def test_crafted_result_json_gives_one_line_and_exit_2(case, tmp_path):
+    # issue 16 #13: 15 of 37 crafted files gave exit 70 in report/metrics/evaluate
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    p = tmp_path / "result.json"
+    p.write_text(_crafted_cases()[case])
+    for args in (["metrics", str(p)], ["report", str(p), "-o", str(tmp_path / "r.html"), "--no-audio"]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, (case, args[0], r.stderr)
+        assert r.stderr.count("\n") == 1 and "result.json" in r.stderr
+    assert not (tmp_path / "r.html").exists()
