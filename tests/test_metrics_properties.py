@@ -97,3 +97,18 @@ def test_counts_are_consistent(segs):
     total = m["clinician_talk_s"] + m["patient_talk_s"] - m["overlap_s"] + m["silence_s"]
     assert abs(total - 70) < 0.02
     assert abs(m["clinician_turns"] - m["patient_turns"]) <= 1
+
+
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(1, 30)), max_size=40), st.integers(0, 500))
+def test_bisected_lookups_match_a_plain_scan(raw, probe):
+    # issue 16 #17: containing() and the turn ends scanned every talkspurt for each one
+    import numpy as np
+
+    from pipeline.metrics.timeline import containing, talkspurts
+
+    act = np.zeros(500, dtype=bool)
+    for a, n in raw:
+        act[a : a + n] = True
+    spurts = talkspurts("A", act)
+    plain = next((s for s in spurts if s.start <= probe < s.end), None)
+    assert containing(spurts, probe) == plain

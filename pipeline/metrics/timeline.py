@@ -7,6 +7,8 @@ Everything works on integer frame indices (default 10 ms) so that thresholds suc
 
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -97,10 +99,11 @@ def floor_entries(c_act: np.ndarray, p_act: np.ndarray, c: str, p: str) -> list[
 
 
 def containing(spurts: Sequence[Spurt], frame_index: int) -> Optional[Spurt]:
-    """The talkspurt that covers ``frame_index`` (None if none)."""
-    for s in spurts:
-        if s.start <= frame_index < s.end:
-            return s
+    """The talkspurt that covers ``frame_index`` (None if none). ``spurts``: one speaker's, in
+    order and apart (as :func:`talkspurts` makes them), so a bisection finds it."""
+    i = bisect.bisect_right(spurts, frame_index, key=lambda s: s.start) - 1
+    if i >= 0 and spurts[i].start <= frame_index < spurts[i].end:
+        return spurts[i]
     return None
 
 
@@ -117,15 +120,15 @@ def turns_from_floor(entries: Sequence[FloorEntry], spurts: dict[str, list[Spurt
         first = containing(own, e.first)
         start = first.start if first is not None else e.first
         limit = entries[k + 1].first if k + 1 < len(entries) else n_frames
-        ends = [s.end for s in own if s.start < limit and s.end > start]
-        end = max(ends) if ends else e.last + 1
+        # the speaker's spurts are in order and apart: the last one that begins before the limit
+        # ends latest
+        i = bisect.bisect_left(own, limit, key=lambda s: s.start) - 1
+        end = own[i].end if i >= 0 and own[i].end > start else e.last + 1
         turns.append(TurnSpan(e.speaker, start, end, e.first))
     return turns
 
 
 def first_solo_at_or_after(entries: Sequence[FloorEntry], frame_index: int) -> Optional[str]:
-    """Speaker of the first solo frame at or after ``frame_index``."""
-    for e in entries:
-        if e.last >= frame_index:
-            return e.speaker
-    return None
+    """Speaker of the first solo frame at or after ``frame_index`` (``entries`` in time order)."""
+    i = bisect.bisect_left(entries, frame_index, key=lambda e: e.last)
+    return entries[i].speaker if i < len(entries) else None
