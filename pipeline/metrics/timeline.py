@@ -8,7 +8,6 @@ Everything works on integer frame indices (default 10 ms) so that thresholds suc
 from __future__ import annotations
 
 import bisect
-
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
