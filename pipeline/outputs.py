@@ -218,37 +218,45 @@ def write_outputs(
     rendered: dict[str, str | bytes] = {name: render(result) for name, render in RENDERERS.items()}
     rendered.update(extra or {})
     out = check_output_dir(out_dir)
+    try:
+        return write_set(out, rendered, private)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
+
+
+def write_set(folder: Path, files: Mapping[str, str | bytes], private: bool = True) -> list[Path]:
+    """Write ``files`` (name -> content) into ``folder`` as one set: every file is staged in a
+    temporary file beside its target first, and they are renamed into place only when all of
+    them are complete. A failure (OSError, Ctrl-C) removes the temporary files, and the folder
+    if this call created it, and leaves every earlier file as it was."""
     created = False
     staged: list[tuple[str, Path]] = []
     try:
-        created = make_dir(out, private)
-        remove_stale_temps(out, rendered)
-        for name, content in rendered.items():
-            staged.append((_stage(out / name, content, file_mode(private)), out / name))
+        created = make_dir(folder, private)
+        remove_stale_temps(folder, files)
+        for name, content in files.items():
+            staged.append((_stage(folder / name, content, file_mode(private)), folder / name))
         written: list[Path] = []
         for tmp, path in staged:
             os.replace(tmp, path)
             written.append(path)
-    except BaseException as exc:
+    except BaseException:
         for tmp, _ in staged:
             _unlink(tmp)  # already renamed ones are gone from here: only leftovers are removed
         if created:
             try:
-                out.rmdir()
+                folder.rmdir()
             except OSError:
                 pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"{out}: cannot write outputs ({exc.strerror or exc})") from None
         raise
     return written
 
 
 def write_files(target: Path, files: Mapping[str, str | bytes], private: bool = True) -> None:
-    """Write ``files`` (name -> content) atomically into ``target``'s folder, creating it
-    (private unless ``private=False``); a failure is one :class:`OutputError` naming ``target``."""
+    """Write ``files`` (name -> content) into ``target``'s folder as one set (:func:`write_set`),
+    creating it (private unless ``private=False``); a failure is one :class:`OutputError`
+    naming ``target``."""
     try:
-        make_dir(target.parent, private)
-        for name, content in files.items():
-            atomic_write(target.parent / name, content, file_mode(private))
+        write_set(target.parent, files, private)
     except OSError as exc:
         raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from None

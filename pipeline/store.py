@@ -132,18 +132,34 @@ class Store:
             _make_private(self.path)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, OSError) as exc:
+            if fresh:  # a database this call started to create is not left behind half-made
+                self._discard()
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise OutputError(f"{self.path}: cannot create the database ({why})") from None
+            if isinstance(exc, OSError):
+                raise OutputError(f"{self.path}: cannot open the database ({exc.strerror or exc})") from None
             raise OutputError(self._describe(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self.path}: not a usable attunement database ({exc})") from None
+
+    def _discard(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+        for p in (self.path, self.path.with_name(self.path.name + "-journal")):
+            try:
+                p.unlink()
+            except OSError:
+                pass
 
     def _describe(self, exc: sqlite3.Error) -> str:
         if "locked" in str(exc) or "busy" in str(exc):
             return (
                 f"{self.path}: the database is locked by another program (waited {LOCK_TIMEOUT_S} s); "
-                "nothing was written"
+                "the database was not changed"
             )
-        return f"{self.path}: database error ({exc}); nothing was written"
+        return f"{self.path}: database error ({exc}); the database was not changed"
 
     def __enter__(self) -> "Store":
         return self

@@ -252,3 +252,27 @@ def test_stale_temp_files_of_a_killed_run_are_removed(result, tmp_path):
     recent.write_text("{}")
     write_outputs(result, out)
     assert not old.exists() and recent.exists()
+
+
+def test_a_set_of_files_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    # issue 16 #15: cohort on a full disk kept cohort.html without its CSVs
+    import pipeline.outputs as outputs
+
+    target = tmp_path / "pages" / "cohort.html"
+    outputs.write_files(target, {"cohort.html": "old page", "cohort.groups.csv": "old groups"})
+    real = outputs._stage
+    calls = []
+
+    def flaky(path, text, mode=0o600):
+        calls.append(path.name)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(path, text, mode)
+
+    monkeypatch.setattr(outputs, "_stage", flaky)
+    with pytest.raises(OutputError, match="No space left on device"):
+        outputs.write_files(target, {"cohort.html": "new page", "cohort.groups.csv": "new groups"})
+    assert {p.name: p.read_text() for p in target.parent.iterdir()} == {
+        "cohort.html": "old page",
+        "cohort.groups.csv": "old groups",
+    }

@@ -415,3 +415,18 @@ def test_query_csv_puts_people_first_and_rounds(tmp_path):
     assert rows[0]["recording"] == "aaaa.wav"
     decimals = [v.split(".")[1] for k, v in rows[0].items() if k.endswith("_share") and "." in v]
     assert decimals and all(len(d) <= 4 for d in decimals)
+
+
+def test_a_database_that_cannot_be_created_is_not_left_behind(tmp_path, monkeypatch):
+    # issue 16 #15: on a full disk it said "cannot rollback - no transaction is active" and left a 0-byte file
+    def full(self):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "_migrate", full)
+    db = tmp_path / "new.db"
+    with pytest.raises(OutputError, match="cannot create the database \\(database or disk is full\\)"):
+        Store(db)
+    assert not db.exists()
+    assert "the database was not changed" in Store.__dict__["_describe"](
+        type("S", (), {"path": db})(), sqlite3.OperationalError("disk I/O error")
+    )
