@@ -18,6 +18,8 @@ import numpy as np
 from ..errors import InputError
 from ..result import Segment, Word
 from ..roles import most_talkative
+from ..sentences import Sentence, split
+from .questions import question_events
 from .timeline import (
     FloorEntry,
     Spurt,
@@ -166,6 +168,17 @@ class Timeline:
         return {c: "clinician", p: "patient"}
 
     # ------------------------------------------------------------------ built once
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        """The recognised words as sentences (:func:`pipeline.sentences.split`), split once for
+        every word group."""
+        return split(self.words or [])
+
+    @cached_property
+    def questions(self) -> list[dict]:
+        """Every question of any speaker, as events (:func:`.questions.question_events`)."""
+        return question_events(self.sentences, self.clinician, self.patient, self.rising)
+
     @cached_property
     def neither(self) -> np.ndarray:
         """Frames in which neither the clinician nor the patient is talking."""

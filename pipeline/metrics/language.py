@@ -10,7 +10,7 @@ import re
 from typing import Optional, Sequence
 
 from ..result import Word
-from ..sentences import Sentence, split
+from ..sentences import Sentence
 from ..sentences import clean as _clean
 from . import questions as q
 from .context import Timeline
@@ -201,28 +201,6 @@ METRICS = (
 )
 
 
-def question_events(
-    sents: Sequence[Sentence], role_of: dict[str, str], rising: Optional[dict[tuple[str, float], bool]] = None
-) -> list[dict]:
-    """Every question of any speaker: speaker, role, start, end, text, kind, cues."""
-    out = []
-    for s in sents:
-        found = q.cues(s.text, (rising or {}).get((s.speaker, round(s.end, 2))))
-        if found:
-            out.append(
-                {
-                    "speaker": s.speaker,
-                    "role": role_of.get(s.speaker, "other"),
-                    "start": round(s.start, 2),
-                    "end": round(s.end, 2),
-                    "text": s.text,
-                    "kind": q.kind(s.text),
-                    "cues": found,
-                }
-            )
-    return out
-
-
 def stacked_runs(
     sents: Sequence[Sentence], clinician: str, patient: Optional[str], asked: Optional[set] = None
 ) -> list[dict]:
@@ -261,9 +239,8 @@ def word_metrics(tl: Timeline) -> Measured:
     assert clinician is not None
     c_talk_s = tl.talk[clinician] * tl.params.frame
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
-    sents = split(words)
-    role_of = {spk: "clinician" if spk == clinician else "patient" if spk == patient else "other" for spk in tl.labels}
-    events = question_events(sents, role_of, tl.rising)
+    sents = tl.sentences
+    events = tl.questions
     asked = {(e["speaker"], e["start"]) for e in events}
     stacked = stacked_runs(sents, clinician, patient, asked)
     empathy = [

@@ -38,9 +38,12 @@ other than backchannel tokens ("mm", "yeah").
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..sentences import clean
+
+if TYPE_CHECKING:
+    from ..sentences import Sentence
 
 WH = ("what", "how", "why", "when", "where", "whereabouts", "who", "whom", "whose", "which")
 # a preposition before the wh-word ("in what way", "for how long", "since when")
@@ -254,3 +257,30 @@ def opens_question(text: str) -> bool:
     """True when ``text`` starts like a question (inversion, a wh-word that asks, "any ...")."""
     head = _head(_tokens(text))
     return _inversion(head) or _wh_question(head) or bool(_starts(head, ANY_OPENERS))
+
+
+def question_events(
+    sents: Sequence["Sentence"],
+    clinician: Optional[str],
+    patient: Optional[str],
+    rising: Optional[dict[tuple[str, float], bool]] = None,
+) -> list[dict]:
+    """Every question of any speaker, as events: speaker, role, start, end, text, kind, cues.
+    ``rising``: (speaker, sentence end) -> the pitch rose there (the rising-pitch cue)."""
+    out = []
+    for s in sents:
+        found = cues(s.text, (rising or {}).get((s.speaker, round(s.end, 2))))
+        if found:
+            role = "clinician" if s.speaker == clinician else "patient" if s.speaker == patient else "other"
+            out.append(
+                {
+                    "speaker": s.speaker,
+                    "role": role,
+                    "start": round(s.start, 2),
+                    "end": round(s.end, 2),
+                    "text": s.text,
+                    "kind": kind(s.text),
+                    "cues": found,
+                }
+            )
+    return out

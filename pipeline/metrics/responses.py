@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from ..sentences import Sentence, clean, split
+from ..sentences import Sentence, clean
 from . import questions as q
 from .context import Timeline
 from .language import is_empathy_statement, only_backchannel_tokens
@@ -311,9 +311,9 @@ METRICS = (
 def response_metrics(tl: Timeline) -> Measured:
     """Reflections and empathic opportunities (see the module docstring)."""
     clinician, patient = tl.parties
-    sents = split(tl.words or [])
+    sents = tl.sentences
     refl = reflections(sents, clinician, patient)
-    n_q = sum(1 for s in sents if s.speaker == clinician and q.is_question(s.text))
+    n_q = sum(1 for e in tl.questions if e["speaker"] == clinician)  # clinician_questions
     empathic = [s.text for s in sents if s.speaker == clinician and is_empathy_statement(s.text)]
     opps = interrupted(opportunities(sents, clinician, patient, empathic), tl.listener.interruptions, clinician)
     responded = sum(1 for o in opps if o["outcome"] == "responded")

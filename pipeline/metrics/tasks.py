@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..sentences import Sentence, clean, split
+from ..sentences import Sentence, clean
 from .context import Timeline
 from .reference import RefValue as _
 from .registry import Measured, Metric, metric_group
@@ -270,7 +270,7 @@ METRICS = (
 def task_metrics(tl: Timeline) -> Measured:
     """The consultation tasks (see the module docstring)."""
     assert tl.clinician is not None
-    items = find_tasks(split(tl.words or []), tl.clinician, tl.n * tl.params.frame)
+    items = find_tasks(tl.sentences, tl.clinician, tl.n * tl.params.frame)
     found = {i["task"]: i["found"] for i in items}
     return Measured(
         {
