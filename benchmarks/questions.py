@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -33,18 +32,13 @@ SHARED = ROOT.parent / "shared" / "data"
 
 def reference_sentences(ref: dict) -> list[dict]:
     """The doctor's sentences: text, start, end (shared out by characters), question (has '?')."""
-    out = []
-    for u in ref["utterances"]:
-        if u["role"] != "doctor":
-            continue
-        parts = [p for p in re.split(r"(?<=[.?!])\s+", u["text"].strip()) if p.strip()]
-        total = sum(len(p) for p in parts) or 1
-        t, span = u["start"], u["end"] - u["start"]
-        for p in parts:
-            d = span * len(p) / total
-            out.append({"text": p, "start": t, "end": t + d, "question": p.rstrip().endswith("?")})
-            t += d
-    return out
+    from pipeline.evaluate import reference_sentences as split
+
+    return [
+        {**s, "question": s["text"].rstrip().endswith("?")}
+        for s in split(ref["utterances"], who="role")
+        if s["role"] == "doctor"
+    ]
 
 
 def prf(hits: int, found: int, ref: int) -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -29,17 +28,14 @@ GOLD = ROOT / "benchmarks" / "gold" / "primock57_what_was_said.json"
 
 def reference(cid: str):
     """The keyed sentences of one consultation: [(key, role, text, start, end)]."""
+    from pipeline.evaluate import reference_sentences
+
     data = json.loads((SHARED / f"{cid}.ref.json").read_text())
-    out = []
-    for ui, u in enumerate(sorted(data["utterances"], key=lambda u: u["start"])):
-        parts = [p for p in re.split(r"(?<=[.?!])\s+", u["text"].strip()) if p.strip()]
-        total = sum(len(p) for p in parts) or 1
-        t, span = u["start"], u["end"] - u["start"]
-        for si, p in enumerate(parts):
-            d = span * len(p) / total
-            out.append((f"{ui}.{si}", u["role"], p, t, t + d))
-            t += d
-    return out
+    utterances = sorted(data["utterances"], key=lambda u: u["start"])
+    return [
+        (f"{s['u']}.{s['s']}", s["role"], s["text"], s["start"], s["end"])
+        for s in reference_sentences(utterances, who="role")
+    ]
 
 
 def sentences_of(rows, strip_question_marks: bool):

@@ -159,20 +159,25 @@ def _roles(result: Result, ref: Timing, to_hyp: dict, notes: list) -> dict:
     }
 
 
-def reference_questions(utterances: Sequence[dict]) -> list[dict]:
-    """The sentences of the reference that end in "?": speaker, start, end (the utterance's span
-    shared out by characters) and text."""
+def reference_sentences(utterances: Sequence[dict], who: str = "speaker") -> list[dict]:
+    """Every sentence of a reference's utterances (split after ``.``, ``?`` or ``!`` and a space):
+    ``who`` (the utterance's speaker or role), ``u`` and ``s`` (utterance and sentence index),
+    text, and start/end, the utterance's span shared out by characters."""
     out = []
-    for u in utterances:
+    for ui, u in enumerate(utterances):
         parts = [p for p in re.split(r"(?<=[.?!])\s+", str(u.get("text", "")).strip()) if p.strip()]
         total = sum(len(p) for p in parts) or 1
         t, span = float(u["start"]), float(u["end"]) - float(u["start"])
-        for p in parts:
+        for si, p in enumerate(parts):
             d = span * len(p) / total
-            if p.rstrip().rstrip("\"')]").endswith("?"):
-                out.append({"speaker": u["speaker"], "start": t, "end": t + d, "text": p})
+            out.append({who: u[who], "u": ui, "s": si, "text": p, "start": t, "end": t + d})
             t += d
     return out
+
+
+def reference_questions(utterances: Sequence[dict]) -> list[dict]:
+    """The sentences of the reference that end in "?" (closing quotes and brackets allowed)."""
+    return [s for s in reference_sentences(utterances) if s["text"].rstrip().rstrip("\"')]").endswith("?")]
 
 
 def match_spans(found: Sequence[tuple[float, float]], ref: Sequence[tuple[float, float]], slack: float) -> int:
