@@ -171,7 +171,8 @@ def test_stacked_runs_reset_on_a_real_answer_not_a_backchannel():
         + _words("any allergies?", t0=10.0)
         + _words("no none.", speaker="P", t0=12.0)
     )
-    runs = stacked_runs(split(words), "C", "P")
+    sents = split(words)
+    runs = stacked_runs(sents, q.question_events(sents, "C", "P"), "C", "P")
     assert runs == [{"start": 0.0, "end": 5.65, "questions": 3, "closed": 3}]
 
 

@@ -202,9 +202,11 @@ METRICS = (
 
 
 def stacked_runs(
-    sents: Sequence[Sentence], clinician: str, patient: Optional[str], asked: Optional[set] = None
+    sents: Sequence[Sentence], questions: Sequence[dict], clinician: str, patient: Optional[str]
 ) -> list[dict]:
-    """Runs of two or more clinician questions before the patient says more than backchannel tokens."""
+    """Runs of two or more clinician questions (``questions``: the question events of ``sents``)
+    before the patient says more than backchannel tokens."""
+    asked = {(e["speaker"], e["start"]) for e in questions}
     runs: list[dict] = []
     run: list[Sentence] = []
 
@@ -222,8 +224,7 @@ def stacked_runs(
         run.clear()
 
     for s in sents:
-        is_q = (s.speaker, round(s.start, 2)) in asked if asked is not None else q.is_question(s.text)
-        if s.speaker == clinician and is_q:
+        if s.speaker == clinician and (s.speaker, round(s.start, 2)) in asked:
             run.append(s)
         elif s.speaker == patient and not only_backchannel_tokens(list(s.words)):
             close()
@@ -241,8 +242,7 @@ def word_metrics(tl: Timeline) -> Measured:
     p_talk_s = tl.talk[patient] * tl.params.frame if patient is not None else 0.0
     sents = tl.sentences
     events = tl.questions
-    asked = {(e["speaker"], e["start"]) for e in events}
-    stacked = stacked_runs(sents, clinician, patient, asked)
+    stacked = stacked_runs(sents, events, clinician, patient)
     empathy = [
         {
             "speaker": s.speaker,
