@@ -61,7 +61,7 @@ def write_analysis(
     analysis: Analysis, out_dir: Path, folder: FolderOptions, audio_path: Optional[str | Path] = None
 ) -> FolderResult:
     """Redact (when asked), render the report and write every output of ``analysis``."""
-    from .report import build_report
+    from .report import build_report, remove_stale_audio
 
     result = analysis.result
     if folder.redact:
@@ -76,4 +76,5 @@ def write_analysis(
         samples=analysis.audio.samples,
     )
     files = write_outputs(result, out_dir, extra=report, private=folder.private)
+    remove_stale_audio(out_dir / "report.html", report)
     return FolderResult(result, out_dir, files)

@@ -129,3 +129,68 @@ def test_analyze_redact_offline(tmp_path, no_network):
     assert result["redaction"]["replaced_words"]["[NAME]"] >= 1
     html = (out / "report.html").read_text()
     assert "<audio" not in html and "redacted: personal identifiers" in html
+
+
+def _named_result():
+    from pipeline.metrics import compute
+    from pipeline.result import Recording, Result, Segment, Speaker, Turn
+
+    c, p = "SPEAKER_00", "SPEAKER_01"
+    segs = [Segment(c, 0.0, 4.0), Segment(p, 4.5, 9.0)]
+    words = words_of("Good morning, I'm Dr. Morgan.", c)
+    words += [
+        Word(w.text, 4.6 + i * 0.5, 5.0 + i * 0.5, 0.9, p) for i, w in enumerate(words_of("My name is Alex Johnson."))
+    ]
+    r = Result(
+        recording=Recording("/data/visit.wav", 10.0, 16000, 1, ""),
+        speakers=[Speaker(c, "clinician", 4.0), Speaker(p, "patient", 4.5)],
+        segments=segs,
+        exclusive_segments=segs,
+        words=words,
+        turns=[
+            Turn(c, "clinician", 0.0, 4.0, "Good morning, I'm Dr. Morgan."),
+            Turn(p, "patient", 4.5, 9.0, "My name is Alex Johnson."),
+        ],
+        created="2026-11-27T08:00:00+00:00",
+        attunement_version="0.1.0",
+    )
+    r.metrics = compute(segs, c, duration=10.0, words=words, patient=p)
+    return r
+
+
+def test_report_redact_writes_a_whole_redacted_set_elsewhere(tmp_path):
+    """Issue 16 item 5: `attune report RESULT --redact` redacted only report.html, beside a
+    result.json and transcripts that kept every name, and overwrote the report with audio."""
+    from pipeline.outputs import write_outputs
+    from pipeline.report import build_report
+
+    out = tmp_path / "visit.attune"
+    r = _named_result()
+    write_outputs(r, out, extra=build_report(r, out / "report.html", include_audio=False))
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    res = CliRunner().invoke(main, ["report", str(out / "result.json"), "--redact"])
+    assert res.exit_code == 0, res.stderr
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # the originals are untouched
+    red = tmp_path / "visit.attune.redacted"
+    assert f"redacted copy: {red}" in res.stdout
+    names = sorted(f.name for f in red.iterdir())
+    assert names == sorted(
+        ["diarization.rttm", "report.html", "result.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+    )
+    for f in red.iterdir():
+        text = f.read_text()
+        assert "Morgan" not in text and "Johnson" not in text, f.name
+    assert json.loads((red / "result.json").read_text())["redaction"]["replaced_words"]["[NAME]"] >= 3
+    # beside the unredacted set it is refused, and nothing is written
+    res = CliRunner().invoke(main, ["report", str(out / "result.json"), "--redact", "-o", str(out / "shared.html")])
+    assert res.exit_code == 1 and "cannot go beside the unredacted result.json" in res.stderr
+    assert not (out / "shared.html").exists()
+    # -o elsewhere: the set goes into that folder
+    res = CliRunner().invoke(
+        main, ["report", str(out / "result.json"), "--redact", "-o", str(tmp_path / "share" / "x.html")]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert (tmp_path / "share" / "x.html").exists() and (tmp_path / "share" / "result.json").exists()
+    # a result that is already redacted renders in place, as before
+    res = CliRunner().invoke(main, ["report", str(red / "result.json"), "--redact"])
+    assert res.exit_code == 0 and "redacted copy" not in res.stdout

@@ -344,3 +344,28 @@ def test_moments_are_ranked_and_capped():
     assert out[0]["clock"] == "00:51" and "closed question" in out[0]["why"]
     assert out[-1]["start"] is None and out[-1]["clock"] is None
     assert out[4]["excerpt"].startswith("Let me explain")
+
+
+def test_a_report_rendered_without_audio_removes_the_stale_audio_file(result, tmp_path):
+    """Issue 16 item 5: report.audio.mp3 (recordings over an hour) stayed beside a report
+    re-rendered with --no-audio, so the recording was still shared with the report."""
+    p = tmp_path / "result.json"
+    p.write_text(result.to_json())
+    (tmp_path / "report.audio.mp3").write_bytes(b"ID3 old recording")
+    (tmp_path / "other.audio.mp3").write_bytes(b"not ours")
+    r = CliRunner().invoke(main, ["report", str(p), "--no-audio"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "report.html").exists()
+    assert not (tmp_path / "report.audio.mp3").exists()
+    assert (tmp_path / "other.audio.mp3").exists()  # a file of another report is not touched
+
+
+def test_remove_stale_audio_keeps_the_file_the_report_uses(tmp_path):
+    from pipeline.report import remove_stale_audio
+
+    (tmp_path / "report.audio.mp3").write_bytes(b"ID3")
+    assert remove_stale_audio(tmp_path / "report.html", {"report.html": "", "report.audio.mp3": b"ID3"}) is None
+    assert (tmp_path / "report.audio.mp3").exists()
+    assert remove_stale_audio(tmp_path / "report.html", {"report.html": ""}) == tmp_path / "report.audio.mp3"
+    assert not (tmp_path / "report.audio.mp3").exists()
+    assert remove_stale_audio(tmp_path / "report.html", {"report.html": ""}) is None  # nothing there: fine

@@ -47,12 +47,13 @@ def report_cmd(
     One self-contained file that opens offline in any current browser: timeline, metric
     cards with reference values, charts, transcript with search, and (unless --no-audio)
     the recording, playable from any turn.
-    """
-    import os
 
-    from ..outputs import check_output_dir, file_mode, write_files
-    from ..report import build_report
-    from ..report.pdf import print_pdf
+    With --redact, an analysis that was not redacted is written again as a whole redacted
+    set (report, result.json, transcripts) into a folder of its own, FOLDER.redacted/ by
+    default; the originals are left as they were.
+    """
+    from ..outputs import check_output_dir, write_files
+    from ..report import build_report, remove_stale_audio
     from ..result import Result
 
     if audio_path is not None and no_audio:
@@ -61,22 +62,58 @@ def report_cmd(
     out = output or result_path.with_name("report.html")
     if out.suffix.lower() not in (".html", ".htm"):
         raise AttuneError(f"{out}: the report file name must end in .html")
+    if redact and audio_path is not None:
+        raise AttuneError("--audio and --redact cannot be used together (the recording holds every name)")
+    if redact and result.redaction is None:
+        _redacted_copy(result, result_path, output, shared_output, pdf)
+        return
     check_output_dir(out.parent)
-    if redact:
-        from ..redact import redact_result
-
-        if audio_path is not None:
-            raise AttuneError("--audio and --redact cannot be used together (the recording holds every name)")
-        if result.redaction is None:
-            result = redact_result(result)
     files = build_report(result, out, audio_path=audio_path, include_audio=not (no_audio or redact))
     write_files(out, files, not shared_output)
+    remove_stale_audio(out, files)
     click.echo(f"report: {out}")
     if pdf:
-        pdf_path = out.with_suffix(".pdf")
-        print_pdf(out, pdf_path)
-        os.chmod(pdf_path, file_mode(not shared_output))
-        click.echo(f"pdf: {pdf_path}")
+        _print(out, shared_output)
+
+
+def _print(out: Path, shared_output: bool) -> None:
+    import os
+
+    from ..outputs import file_mode
+    from ..report.pdf import print_pdf
+
+    pdf_path = out.with_suffix(".pdf")
+    print_pdf(out, pdf_path)
+    os.chmod(pdf_path, file_mode(not shared_output))
+    click.echo(f"pdf: {pdf_path}")
+
+
+def _redacted_copy(result, result_path: Path, output: Optional[Path], shared_output: bool, pdf: bool) -> None:
+    """``report --redact`` on an unredacted result: the whole output set, redacted, in its own
+    folder (``OUT.redacted/`` beside the analysis folder unless -o names another one). A redacted
+    report beside the unredacted result.json and transcripts would look safe to share and not be."""
+    from ..outputs import check_output_dir, write_outputs
+    from ..redact import redact_result
+    from ..report import build_report, remove_stale_audio
+
+    source = result_path.resolve().parent
+    if output is None:
+        output = source.with_name(source.name + ".redacted") / "report.html"
+    folder = output.parent
+    if folder.resolve() == source:
+        raise AttuneError(
+            f"{output}: a redacted report cannot go beside the unredacted result.json and transcripts; "
+            "choose another folder with -o (default: a new folder ending in .redacted)"
+        )
+    check_output_dir(folder)
+    red = redact_result(result)
+    files = build_report(red, output, include_audio=False)
+    write_outputs(red, folder, extra=files, private=not shared_output)
+    remove_stale_audio(output, files)
+    click.echo(f"redacted copy: {folder} (report, result.json, transcripts); {source} is unchanged")
+    click.echo(f"report: {output}")
+    if pdf:
+        _print(output, shared_output)
 
 
 @click.command("cohort")

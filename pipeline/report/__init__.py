@@ -181,6 +181,19 @@ def build_report(
     return files
 
 
+def remove_stale_audio(report_path: str | Path, files: dict[str, str | bytes]) -> Optional[Path]:
+    """Remove ``<report>.audio.mp3`` beside ``report_path`` when the report just written in
+    ``files`` does not use it (``--no-audio``, ``--redact``, or audio now embedded): a recording
+    left beside a report rendered without it would still be shared with it. Returns the path
+    removed, if any."""
+    report_path = Path(report_path)
+    stale = report_path.with_name(report_path.stem + ".audio.mp3")
+    if stale.name in files or not (stale.is_file() or stale.is_symlink()):
+        return None
+    stale.unlink()
+    return stale
+
+
 def build_cohort(
     frame,
     html_path: str | Path,
