@@ -61,7 +61,7 @@ def assemble(
         words=aligned,
         turns=turns,
         roles=roles_info,
-        notes=_notes(dropped, segments, aligned, speakers),
+        notes=list(audio.notes) + _notes(dropped, segments, aligned, speakers),
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         attunement_version=__version__,
         dropped_words=dropped,

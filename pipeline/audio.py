@@ -8,7 +8,7 @@ once; the original channel layout, sample rate and codec are kept for the result
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -35,6 +35,7 @@ class Audio:
     container: str
     sha256: str
     channel_samples: Optional[np.ndarray] = None  # (channels, samples) at 16 kHz, when kept
+    notes: list[str] = field(default_factory=list)  # what the result should say about the file
 
     @property
     def duration_s(self) -> float:
@@ -98,6 +99,7 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
             raise InputError(f"{p}: the file has no audio stream")
         stream = streams[0]
         ctx: Any = stream.codec_context
+        notes = _track_notes(streams)
         channels = int(getattr(ctx, "channels", 0) or len(ctx.layout.channels) or 1)
         original_rate = int(ctx.sample_rate or 0)
         if original_rate <= 0:
@@ -154,7 +156,30 @@ def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_ch
         container=container_name,
         sha256=file_sha256(p),
         channel_samples=per_channel,
+        notes=notes,
     )
+
+
+def _track_notes(streams) -> list[str]:
+    """A note when the file has several audio tracks: only the first is analysed (a second one
+    may be a translation, a commentary or the other side of a call)."""
+    if len(streams) < 2:
+        return []
+
+    def describe(s) -> str:
+        ctx: Any = s.codec_context
+        lang = (getattr(s, "language", None) or (s.metadata or {}).get("language") or "").strip()
+        ch = int(getattr(ctx, "channels", 0) or 0)
+        bits = [ctx.name or "audio"] + ([f"{ch} channel{'s' if ch != 1 else ''}"] if ch else [])
+        bits += [f"language {lang}"] if lang and lang != "und" else []
+        return ", ".join(bits)
+
+    others = "; ".join(f"track {i + 1}: {describe(s)}" for i, s in enumerate(streams[1:], start=1))
+    return [
+        f"the file has {len(streams)} audio tracks; only the first ({describe(streams[0])}) was analysed "
+        f"and the others were ignored ({others}); to analyse another, extract it first, for example "
+        "ffmpeg -i FILE -map 0:a:1 track2.wav"
+    ]
 
 
 def _clean(x: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Decoding: every common format, the original layout kept, and clear errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -149,3 +151,29 @@ def test_eight_channels_without_a_channel_mask(clip_dir, tmp_path):
 def test_stereo_channels_kept_in_order(clip_dir):
     a = load_audio(clip_dir / "stereo.wav", keep_channels=True)
     np.testing.assert_allclose(a.channel_samples[1], 0.5 * a.channel_samples[0], atol=2e-4)
+
+
+def test_several_audio_tracks_are_named_in_a_note(clip_dir, tmp_path):
+    """Issue 16 item 16: with several audio tracks the first was used without a word."""
+    out = tmp_path / "two-tracks.mka"
+    ffmpeg(
+        "-i", str(clip_dir / "clip.wav"), "-i", str(clip_dir / "stereo.wav"),
+        "-map", "0:a", "-map", "1:a", "-c:a", "flac", "-metadata:s:a:1", "language=fra", str(out),
+    )  # fmt: skip
+    a = load_audio(out)
+    assert a.duration_s == pytest.approx(4.0, abs=0.05)
+    assert a.channels == 1  # the first track
+    assert a.notes == [
+        "the file has 2 audio tracks; only the first (flac, 1 channel) was analysed and the others were "
+        "ignored (track 2: flac, 2 channels, language fra); to analyse another, extract it first, for "
+        "example ffmpeg -i FILE -map 0:a:1 track2.wav"
+    ]
+    assert load_audio(clip_dir / "clip.wav").notes == []
+
+
+def test_the_track_note_reaches_the_result():
+    from pipeline.assemble import assemble
+    from pipeline.audio import Audio
+
+    audio = Audio(Path("x.mka"), np.zeros(16000, np.float32), 16000, 16000, 1, "flac", "matroska", "", notes=["n"])
+    assert assemble(audio, [], [], []).notes[0] == "n"
