@@ -273,8 +273,12 @@ def run_batch(
     private: bool = True,
     on_result: Optional[Callable[[dict], None]] = None,
     redact: bool = False,
+    on_note: Optional[Callable[[str], None]] = None,
+    task: Callable[..., dict] = run_job,
 ) -> list[dict]:
-    """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes."""
+    """Run the jobs on Dask; ``on_result`` is called in this process as each one finishes, and
+    ``on_note`` with anything the user should know about how they run (no loopback network).
+    ``task`` is what each job runs (:func:`run_job`; tests give a worker that dies)."""
     if not jobs:
         return []
     # Dask's scratch space and lock files: a private folder (0700), removed at the end
@@ -284,15 +288,19 @@ def run_batch(
 
     cluster = None
     try:
-        client, cluster = _connect(scheduler, workers, scratch)
+        client, cluster = _connect(scheduler, workers, scratch, on_note)
         out = []
         try:
-            futures = [client.submit(run_job, job, options, include_audio, private, redact, pure=False) for job in jobs]
+            futures = {
+                client.submit(task, job, options, include_audio, private, redact, pure=False): job for job in jobs
+            }
             for fut in as_completed(futures):
                 try:
                     res = fut.result()
-                except Exception as exc:  # the worker died
-                    res = {"path": "?", "status": "failed", "reason": f"worker failed: {type(exc).__name__}: {exc}"}
+                except BaseException as exc:  # the worker died, or the scheduler was lost
+                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    res = {"path": futures[fut].path, "status": "failed", "reason": worker_failure(exc, scheduler)}
                 out.append(res)
                 if on_result is not None:
                     on_result(res)
@@ -303,6 +311,20 @@ def run_batch(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def worker_failure(exc: BaseException, scheduler: Optional[str] = None) -> str:
+    """Why a recording's analysis never came back, in the user's words: its worker process
+    died (killed, or out of memory: Dask retries it once on a fresh worker first), or the
+    connection to the scheduler was lost. The recording is named by the caller."""
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "KilledWorker":
+        return "the worker process analysing it stopped twice (killed, or out of memory?); the other recordings went on"
+    if "scheduler-connection-lost" in text or name in ("CommClosedError", "FutureCancelledError", "CancelledError"):
+        where = f" at {scheduler}" if scheduler else ""
+        return f"the connection to the Dask scheduler{where} was lost; run the batch again to do the rest"
+    return f"its worker failed ({name}: {' '.join(text.split())})"
 
 
 def _configure_dask(scratch: str) -> None:
@@ -323,14 +345,29 @@ def _configure_dask(scratch: str) -> None:
             "distributed.worker.profile.enabled": False,
             "distributed.worker.profile.interval": "10s",
             "distributed.worker.profile.cycle": "60s",
-            "logging.distributed": "error",
+            # a worker's death or a lost scheduler is reported per recording (worker_failure):
+            # distributed's own ERROR lines and tracebacks would only repeat it, despite -q
+            "logging.distributed": "critical",
+            # a recording that kills its worker (out of memory) is tried once more, not three times
+            "distributed.scheduler.allowed-failures": 1,
             # the nanny's defaults for worker processes (MALLOC_TRIM_THRESHOLD_=65536 and
             # OMP/MKL/OPENBLAS_NUM_THREADS=1) made each analysis 1.8x slower here (system
             # time 9 -> 58 s): the analysis sets its own thread counts
             **{f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENV_UNSET},
         }
     )
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    import distributed  # noqa: F401  # its import sets its loggers' levels: override them after
+
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    # A worker process killed (or left at Ctrl-C) leaves semaphores that multiprocessing's
+    # resource tracker removes at exit, with a "leaked semaphore" UserWarning: noise, as they
+    # are cleaned up. The tracker is a child process, so it takes this from the environment.
+    quiet = "ignore:resource_tracker:UserWarning"
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if quiet not in current:
+        os.environ["PYTHONWARNINGS"] = f"{current},{quiet}" if current else quiet
 
 
 def _client_within(scheduler: str, seconds: float):
@@ -361,26 +398,44 @@ def _client_within(scheduler: str, seconds: float):
     )
 
 
-def _connect(scheduler: Optional[str], workers: int, scratch: str):
-    """(client, local cluster or None): the given scheduler, or local worker processes."""
+def _connect(scheduler: Optional[str], workers: int, scratch: str, on_note: Optional[Callable[[str], None]] = None):
+    """(client, local cluster or None): the given scheduler, or local worker processes; in
+    threads of this process when the loopback network is down (a sandbox without ``lo``),
+    where worker processes could never reach their scheduler."""
     from distributed import Client, LocalCluster
 
     if scheduler:
         return _client_within(scheduler, SCHEDULER_TIMEOUT_S), None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-        silence_logs=50,
-        local_directory=scratch,
-    )
+    common = dict(n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=50)
+    if loopback_works():
+        cluster = LocalCluster(processes=True, host="127.0.0.1", local_directory=scratch, **common)
+    else:
+        if on_note is not None:
+            on_note(
+                "the loopback network (127.0.0.1) is down, so the analyses run in this process "
+                f"({workers} at a time) instead of in worker processes"
+            )
+        cluster = LocalCluster(processes=False, **common)  # in-process transport: no sockets
     try:
         return Client(cluster), cluster
     except BaseException:
         cluster.close()
         raise
+
+
+def loopback_works(timeout_s: float = 2.0) -> bool:
+    """Whether a TCP connection to 127.0.0.1 can be made (not in a network namespace whose
+    ``lo`` is down, where binding works but every connection fails)."""
+    import socket
+
+    try:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=timeout_s):
+                return True
+    except OSError:
+        return False
 
 
 def default_workers() -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -30,6 +31,9 @@ class Hook:
 
     def progressed(self, step: str, done: float, total: Optional[float]) -> None:
         """``step`` has done ``done`` of ``total``."""
+
+    def failed(self, step: str, error: BaseException) -> None:
+        """``step`` is ending with ``error`` (Ctrl-C included); :meth:`finished` follows."""
 
     def finished(self, step: str, seconds: float) -> None:
         """``step`` ended (or failed) after ``seconds`` of wall time."""
@@ -57,6 +61,10 @@ class Hooks:
         t0 = time.perf_counter()
         try:
             yield update
+        except BaseException as exc:
+            for h in self.hooks:
+                h.failed(name, exc)
+            raise
         finally:
             seconds = time.perf_counter() - t0
             for h in self.hooks:
@@ -85,22 +93,63 @@ class TimingHook(Hook):
 
 
 class ProgressBars(Hook):
-    """One tqdm bar on stderr per step that reports progress (off when stderr is no terminal)."""
+    """One tqdm bar on stderr per step that reports progress, and a status line ("loading
+    models…") for the silent steps before them (all off when stderr is no terminal)."""
 
     LABELS = {"asr": "transcribe", "diarization": "diarize"}
     POSITIONS = {"asr": 0, "diarization": 1}
+    STATUS = {"decode": "reading the recording…", "load_models": "loading models…"}
+    _live: "weakref.WeakSet[ProgressBars]"
 
     def __init__(self, enabled: Optional[bool] = None):
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._bars: dict[str, object] = {}
+        self._status: Optional[str] = None
         self._lock = threading.Lock()
+        ProgressBars._live.add(self)
+
+    @classmethod
+    def stop_all(cls) -> None:
+        """Clear every bar and status line from the terminal and draw nothing more: what a
+        Ctrl-C handler calls before its message, which would otherwise land on a bar's line
+        (and be drawn over by the threads still running)."""
+        for bars in list(cls._live):
+            bars.stop()
+
+    def stop(self) -> None:
+        with self._lock:
+            self.enabled = False
+            bars, self._bars = list(self._bars.values()), {}
+            status, self._status = self._status, None
+        for bar in bars:
+            bar.leave = False  # type: ignore[attr-defined]  # close() then clears its line
+            bar.close()  # type: ignore[attr-defined]
+        if status is not None:
+            self._write("\r\x1b[K")
+
+    @staticmethod
+    def _write(text: str) -> None:
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed terminal: nothing to draw on
+            pass
 
     def started(self, step: str, total: Optional[float], unit: str) -> None:
-        if not self.enabled or total is None:
+        if not self.enabled:
+            return
+        if total is None:
+            if step in self.STATUS:
+                with self._lock:
+                    self._status = step
+                self._write("\r\x1b[K" + self.STATUS[step])
             return
         from tqdm import tqdm
 
         with self._lock:
+            if self._status is not None:
+                self._status = None
+                self._write("\r\x1b[K")
             self._bars[step] = tqdm(
                 total=round(total, 1),
                 desc=f"{self.LABELS.get(step, step):<12}",
@@ -113,19 +162,40 @@ class ProgressBars(Hook):
 
     def progressed(self, step: str, done: float, total: Optional[float]) -> None:
         bar = self._bars.get(step)
-        if bar is None:
+        if bar is None or not self.enabled:
             return
         if total is not None and abs(bar.total - total) > 1e-9:  # type: ignore[attr-defined]
             bar.total = round(total, 1)  # type: ignore[attr-defined]
         bar.n = round(min(done, bar.total), 1)  # type: ignore[attr-defined]
         bar.refresh()  # type: ignore[attr-defined]
 
+    def failed(self, step: str, error: BaseException) -> None:
+        """A failed step's bar is removed, not filled to 100 %."""
+        with self._lock:
+            bar = self._bars.pop(step, None)
+            status = self._status == step
+            if status:
+                self._status = None
+        if bar is not None:
+            bar.leave = False  # type: ignore[attr-defined]
+            bar.close()  # type: ignore[attr-defined]
+        if status:
+            self._write("\r\x1b[K")
+
     def finished(self, step: str, seconds: float) -> None:
         with self._lock:
             bar = self._bars.pop(step, None)
+            status = self._status == step
+            if status:
+                self._status = None
+        if status:
+            self._write("\r\x1b[K")
         if bar is None:
             return
         if bar.n < bar.total:  # type: ignore[attr-defined]
             bar.n = bar.total  # type: ignore[attr-defined]
             bar.refresh()  # type: ignore[attr-defined]
         bar.close()  # type: ignore[attr-defined]
+
+
+ProgressBars._live = weakref.WeakSet()

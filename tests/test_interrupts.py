@@ -133,3 +133,99 @@ def test_children_get_a_working_sigint_even_from_a_background_run():
     finally:
         signal.signal(signal.SIGINT, previous)
     assert ignored == "False" and reset == "True"
+
+
+def render_terminal(data: str, width: int = 120) -> list[str]:
+    """The screen a terminal would show for ``data``: enough of one to read tqdm's output
+    (carriage return, new line, clear to end of line, cursor up; other escapes ignored)."""
+    import re
+
+    lines: list[list[str]] = [[]]
+    row = col = 0
+    for token in re.findall(r"\x1b\[(\d*)([A-Za-z])|(\r)|(\n)|([^\x1b\r\n])", data):
+        num, cmd, cr, nl, ch = token
+        if cr:
+            col = 0
+        elif nl:
+            row += 1
+            col = 0
+            while len(lines) <= row:
+                lines.append([])
+        elif cmd == "K":
+            del lines[row][col:]
+        elif cmd == "A":
+            row = max(0, row - int(num or 1))
+        elif ch:
+            line = lines[row]
+            line.extend(" " * (col - len(line)))
+            if col < len(line):
+                line[col] = ch
+            else:
+                line.append(ch)
+            col += 1
+    return ["".join(line).rstrip() for line in lines]
+
+
+def test_render_terminal():
+    assert render_terminal("abc\rX\n") == ["Xbc", ""]
+    assert render_terminal("bar 10%\r\x1b[Kdone") == ["done"]
+    assert render_terminal("one\ntwo\x1b[A\rONE") == ["ONE", "two"]
+
+
+def test_ctrl_c_on_a_terminal_clears_the_bars_and_says_loading_models_at_once(tmp_path):
+    """Issue 16 item 20: the "interrupted" message was printed over the progress-bar line, and
+    about 10 s passed with nothing on the screen before the bars appeared."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    x, sr = sf.read(SAMPLE, dtype="float32")
+    long = tmp_path / "long.wav"
+    sf.write(long, np.concatenate([x, x]), sr)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "analyze", str(long), "-o", str(tmp_path / "out"), "--no-voices"],
+        cwd=ROOT,
+        preexec_fn=default_sigint,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[tuple[float, bytes]] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append((time.monotonic() - t0, data))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def seen() -> str:
+        return b"".join(c for _, c in chunks).decode("utf-8", "replace")
+
+    deadline = time.monotonic() + 120
+    while "transcribe" not in seen() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert "transcribe" in seen(), seen()
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    reader.join(timeout=5)
+    os.close(master)
+    first_time, first = chunks[0]
+    assert first_time < 5 and "reading the recording…" in first.decode(), chunks[:3]
+    assert "loading models…" in seen()
+    screen = [line for line in render_terminal(seen()) if line.strip()]
+    assert screen[-1] == "attune: interrupted: nothing was written for the recording in progress", screen
+    assert not any("%|" in line for line in screen), screen  # no bar left drawn, none filled to 100 %

@@ -132,6 +132,7 @@ def batch(
                 private=folder.private,
                 on_result=on_result,
                 redact=redact,
+                on_note=lambda note: click.echo(f"attune: note: {note}", err=True),
             )
         finally:
             if bar is not None:

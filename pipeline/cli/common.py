@@ -140,6 +140,9 @@ def run_guarded(invoke: Callable[[], object]) -> object:
     except KeyboardInterrupt:
         # Outputs are only ever renamed into place, so nothing half-written is left; the
         # speech and diarization threads cannot be interrupted, so leave without them.
+        from ..hooks import ProgressBars
+
+        ProgressBars.stop_all()  # the message gets a line of its own, and nothing draws over it
         click.echo("attune: interrupted: nothing was written for the recording in progress", err=True)
         exit_now(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # stdout closed early (e.g. piped into `head`): outputs are written
