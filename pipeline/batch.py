@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import csv
 import glob
 import hashlib
 import os
@@ -78,50 +77,6 @@ def expand_inputs(inputs: Sequence[str], recursive: bool = False) -> list[Path]:
     return unique
 
 
-def read_manifest(path: str | Path) -> dict[Path, dict[str, str]]:
-    """A CSV with a ``path`` column and any label columns (clinician, patient, station, date...).
-
-    Relative paths are taken from the manifest's folder. Returns resolved path -> labels.
-    """
-    from .store import reserved_label
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such manifest file")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or "path" not in [f.strip() for f in reader.fieldnames]:
-                raise InputError(f"{path}:1: the manifest needs a 'path' column")
-            rows: dict[Path, dict[str, str]] = {}
-            for i, row in enumerate(reader, start=2):
-                row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
-                if None in row or not row.get("path"):
-                    raise InputError(f"{path}:{i}: row without a path")
-                target = Path(row.pop("path"))
-                if not target.is_absolute():
-                    target = path.parent / target
-                try:
-                    key = target.resolve()
-                except (ValueError, OSError, RuntimeError):  # NUL characters, symlink loops
-                    raise InputError(f"{path}:{i}: not a usable file path ({str(target)[:80]!r})") from None
-                if key in rows:
-                    raise InputError(f"{path}:{i}: {target} is listed twice")
-                labels = {k: v for k, v in row.items() if k and v}
-                bad = next((k for k in labels if reserved_label(k)), None)
-                if bad is not None:
-                    raise InputError(
-                        f"{path}:1: the column {bad!r} is a reserved name (a column of the results); rename it, "
-                        f"for example to '{bad}_label'"
-                    )
-                rows[key] = labels
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: not a readable CSV ({exc})") from None
-    return rows
-
-
 def safe_stem(path: Path) -> str:
     """A folder name from a file name that stays inside its parent: no leading dots or spaces
     (``..wav`` and ``...wav`` would name the parent folder), no separators, never empty."""
@@ -161,6 +116,7 @@ def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact:
             Path(job.out_dir),
             Analyzer(AnalysisOptions.from_dict(options)),
             FolderOptions(include_audio=include_audio, redact=redact, private=private),
+            labels=job.labels,
         )
         return {
             "path": job.path,
@@ -216,6 +172,7 @@ def relax_malloc_trim() -> None:
 class BatchSummary:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    relabelled: list[int] = field(default_factory=list)  # skipped ones whose labels were updated
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -236,31 +193,31 @@ class BatchSummary:
             self.failed.append((res["path"], f"analysed, but not recorded: {exc}"))
 
 
-def merge_labels(
-    paths: Sequence[Path], common: dict[str, str], per_file: dict[Path, dict[str, str]]
-) -> dict[Path, dict[str, str]]:
-    """Every recording's labels: the common ones, overridden by its manifest row."""
-    return {p.resolve(): {**common, **per_file.get(p.resolve(), {})} for p in paths}
-
-
 def plan(
     paths: Sequence[Path], out_dir: Path, options_parameters: dict, store, force: bool, labels: dict[Path, dict]
-) -> tuple[list[Job], list[str]]:
-    """Jobs to run, and the recordings skipped because they are already done."""
+) -> tuple[list[Job], list[str], list[tuple[int, dict]]]:
+    """Jobs to run, the recordings skipped because they are already done, and those of the
+    skipped whose labels have changed since (``(analysis id, new labels)``: a manifest typo
+    fixed is relabelled, not analysed again; a run that gives a recording no labels at all keeps
+    the ones it has)."""
     from .audio import file_sha256
 
-    jobs, skipped = [], []
+    jobs, skipped, changed = [], [], []
     for p, od in zip(paths, output_dirs(paths, out_dir)):
+        want = labels.get(p.resolve(), {})
         if not force and store is not None and (od / "result.json").is_file():
             try:
                 sha = file_sha256(p)
             except OSError:
                 sha = None
-            if sha is not None and store.has(sha, options_parameters):
+            row = store.find(sha, options_parameters) if sha is not None else None
+            if row is not None:
                 skipped.append(str(p))
+                if want and row["labels"] != want:  # a run without labels leaves the old ones alone
+                    changed.append((row["id"], want))
                 continue
-        jobs.append(Job(str(p), str(od), labels.get(p.resolve(), {})))
-    return jobs, skipped
+        jobs.append(Job(str(p), str(od), want))
+    return jobs, skipped, changed
 
 
 def run_batch(

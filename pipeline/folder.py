@@ -45,25 +45,32 @@ def analyze_to_folder(
     out_dir: str | Path,
     analyzer: Optional[Analyzer] = None,
     folder: FolderOptions = FolderOptions(),
+    labels: Optional[dict[str, str]] = None,
 ) -> FolderResult:
     """Analyse ``path`` and write result.json, report.html, the transcripts and the RTTM into
-    ``out_dir``, atomically (a failure leaves no partial set of outputs).
+    ``out_dir``, atomically (a failure leaves no partial set of outputs). ``labels`` (student,
+    station...) go into result.json and the report header.
 
     Raises:
         AttuneError: bad input, missing model, unwritable folder.
     """
     out = check_output_dir(out_dir)
     analysis = (analyzer or Analyzer()).run(path)
-    return write_analysis(analysis, out, folder, audio_path=path)
+    return write_analysis(analysis, out, folder, audio_path=path, labels=labels)
 
 
 def write_analysis(
-    analysis: Analysis, out_dir: Path, folder: FolderOptions, audio_path: Optional[str | Path] = None
+    analysis: Analysis,
+    out_dir: Path,
+    folder: FolderOptions,
+    audio_path: Optional[str | Path] = None,
+    labels: Optional[dict[str, str]] = None,
 ) -> FolderResult:
-    """Redact (when asked), render the report and write every output of ``analysis``."""
+    """Label, redact (when asked), render the report and write every output of ``analysis``."""
     from .report import build_report, remove_stale_audio
 
     result = analysis.result
+    result.labels = dict(labels or {})
     if folder.redact:
         from .redact import redact_result
 

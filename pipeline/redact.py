@@ -212,10 +212,11 @@ def redact_words(words: list[Word]) -> tuple[list[Word], dict[str, int]]:
 
 def redact_result(result: Result) -> Result:
     """A copy of ``result`` with identifiers replaced in words, turns, event texts and enrolled
-    names (speakers' names, and every voice-book name in ``roles.voices`` and ``parameters``).
+        names (speakers' names, and every voice-book name in ``roles.voices`` and ``parameters``);
+    ``labels`` are left out (they may name people; the results database keeps them).
 
-    Metrics, timings and speaker regions are untouched. ``result.redaction`` says what was
-    done: the engine, and how many words each placeholder replaced.
+        Metrics, timings and speaker regions are untouched. ``result.redaction`` says what was
+        done: the engine, and how many words each placeholder replaced.
     """
     from .align import build_turns
 
@@ -236,6 +237,7 @@ def redact_result(result: Result) -> Result:
         metrics=_with_redacted_event_text(result.metrics, words),
         roles=roles,
         parameters=parameters,
+        labels={},  # labels may name the student or the patient: they stay in the database only
     )
     red.redaction = {
         "engine": engine_description(),

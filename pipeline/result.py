@@ -113,6 +113,7 @@ class Result:
     dropped_words: list[Word] = field(default_factory=list)  # recognised where nobody was found speaking
     quality: Optional[dict[str, Any]] = None  # how far to trust who spoke when (pipeline.quality)
     prosody: Optional[dict[str, Any]] = None  # terminal pitch of sentences (pipeline.prosody)
+    labels: dict[str, str] = field(default_factory=dict)  # the user's: student, station, date...
 
     def role_of(self, speaker: Optional[str]) -> str:
         for s in self.speakers:
@@ -156,6 +157,7 @@ class Result:
                 dropped_words=[Word(**w) for w in d.get("dropped_words", [])],
                 quality=dict(d["quality"]) if isinstance(d.get("quality"), dict) else None,
                 prosody=dict(d["prosody"]) if isinstance(d.get("prosody"), dict) else None,
+                labels=dict(d.get("labels") or {}),
             )
         except KeyError as exc:
             raise InputError(f"malformed result.json: missing field {exc.args[0]!r}") from None
@@ -219,6 +221,8 @@ def _check_result(r: "Result") -> None:
         raise InputError("malformed result.json: created and attunement_version must be text")
     if not all(isinstance(n, str) for n in r.notes):
         raise InputError("malformed result.json: notes must be text")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in r.labels.items()):
+        raise InputError("malformed result.json: labels must map text to text")
     from .metrics import METRIC_NAMES
 
     for k in METRIC_NAMES:

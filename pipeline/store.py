@@ -81,6 +81,12 @@ def reserved_label(name: str) -> bool:
     return name in RESERVED_LABELS or name in METRIC_NAMES or name in per_10
 
 
+def label_columns(df) -> list[str]:
+    """The columns of a :meth:`Store.frame` (or a cohort table made from one) that are labels:
+    clinician, patient, station, date and every manifest column, in table order."""
+    return [c for c in df.columns if isinstance(c, str) and (c in LABEL_COLUMNS or not reserved_label(c))]
+
+
 def check_labels(labels: dict[str, str], where: str = "labels") -> dict[str, str]:
     """``labels`` itself, or one :class:`AttuneError` for a name that clashes with a column."""
     for k in labels:
@@ -261,6 +267,46 @@ class Store:
                     rows.append((aid, name, float(v)))
             self.conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", rows)
         return aid
+
+    def find(self, sha256: str, parameters: dict) -> Optional[dict]:
+        """The stored analysis of this recording with these options: ``{id, labels, result_path,
+        path}``, or None."""
+        row = self.conn.execute(
+            "SELECT id, labels, result_path, path FROM analyses WHERE sha256 = ? AND options_hash = ?",
+            (sha256, options_hash(parameters)),
+        ).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "labels": json.loads(row[1] or "{}"), "result_path": row[2], "path": row[3]}
+
+    def of_recording(self, sha256: str) -> list[int]:
+        """The ids of every stored analysis of this recording (any options)."""
+        rows = self.conn.execute("SELECT id FROM analyses WHERE sha256 = ? ORDER BY id", (sha256,)).fetchall()
+        return [r[0] for r in rows]
+
+    def get(self, analysis_id: int) -> Optional[dict]:
+        """``{id, labels, result_path, path}`` of one analysis, or None."""
+        row = self.conn.execute(
+            "SELECT id, labels, result_path, path FROM analyses WHERE id = ?", (analysis_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "labels": json.loads(row[1] or "{}"), "result_path": row[2], "path": row[3]}
+
+    def relabel(self, analysis_id: int, labels: dict[str, str]) -> None:
+        """Replace one analysis's labels (its metrics stay as they are)."""
+        labels = check_labels(dict(labels))
+        cols = {k: labels.get(k) for k in LABEL_COLUMNS}
+        try:
+            with self.conn:
+                cur = self.conn.execute(
+                    "UPDATE analyses SET labels = ?, clinician = ?, patient = ?, station = ?, date = ? WHERE id = ?",
+                    (json.dumps(labels, sort_keys=True), *(cols[k] for k in LABEL_COLUMNS), analysis_id),
+                )
+        except sqlite3.OperationalError as exc:
+            raise OutputError(self._describe(exc)) from None
+        if cur.rowcount == 0:
+            raise InputError(f"{self.path}: no analysis with id {analysis_id}")
 
     def has(self, sha256: str, parameters: dict) -> bool:
         row = self.conn.execute(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from click.testing import CliRunner
 from helpers import sample_clip, sample_parts, wait_for_rows
 
-from pipeline.batch import expand_inputs, output_dirs, read_manifest
+from pipeline.batch import expand_inputs, output_dirs
 from pipeline.cli import main
 from pipeline.errors import InputError
+from pipeline.manifest import read_manifest
 from pipeline.store import Store
 
 
@@ -175,6 +177,26 @@ def test_batch_reports_failures_and_resumes(folder, tmp_path, sample_run):
     with Store(out / "attune.db") as store:
         df = store.frame()
     assert sorted(df["station"]) == ["1", "2"] and set(df["clinician"]) == {"Dr Morgan"}
+    # issue 15 item 4: an unlisted recording is named, and the labels reach the outputs
+    assert f"attune: warning: {folder / 'broken.mp3'}: not in the manifest" in r.stderr
+    assert json.loads((out / "first" / "result.json").read_text())["labels"] == {
+        "clinician": "Dr Morgan",
+        "station": "1",
+    }
+    # a manifest typo fixed: relabelled, not analysed again
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(
+        f"path,clinician,station\n{folder / 'first.wav'},Dr Morgan,1A\n{folder / 'second.flac'},Dr Morgan,2\n"
+    )
+    t0 = time.perf_counter()
+    r = run_batch([str(folder / "first.wav"), str(folder / "second.flac"), "-o", str(out), "--manifest", str(fixed)])
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "0 done, 2 skipped (already done; 1 relabelled)" in r.stdout
+    assert time.perf_counter() - t0 < 10
+    with Store(out / "attune.db") as store:
+        assert sorted(store.frame()["station"]) == ["1A", "2"]
+    assert json.loads((out / "first" / "result.json").read_text())["labels"]["station"] == "1A"
+    assert "<dt>Station</dt><dd>1A</dd>" in (out / "first" / "report.html").read_text()
 
     # resuming: the finished recordings are skipped, quickly; no duplicate rows
     t0 = time.perf_counter()

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import annotations as A
-from pipeline.batch import read_manifest
 from pipeline.errors import AttuneError
+from pipeline.manifest import read_manifest
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -141,13 +141,6 @@ def test_db_export_parquet_round_trip(tmp_path):
     assert r.exit_code == 1 and "needs -o FILE" in r.stderr
 
 
-def test_label_without_db(clip_dir, tmp_path):
-    r = CliRunner().invoke(
-        main, ["analyze", str(clip_dir / "clip.wav"), "-o", str(tmp_path / "o"), "--label", "clinician=Dr A"]
-    )
-    assert r.exit_code == 1 and "--label needs --db" in r.stderr
-
-
 @pytest.mark.models
 def test_analyze_records_into_db(clip_dir, tmp_path, sample_run):
     db = tmp_path / "cohort.db"
@@ -176,6 +169,27 @@ def test_analyze_records_into_db(clip_dir, tmp_path, sample_run):
     assert list(df["clinician"]) == ["Dr Morgan"] and list(df["station"]) == ["4"]
     assert df.loc[0, "result_path"] == str(tmp_path / "o" / "result.json")
     assert df.loc[0, "clinician_talk_s"] > 2
+    # issue 15 item 4: the labels travel with the outputs, not only in the database
+    saved = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert saved["labels"] == {"clinician": "Dr Morgan", "station": "4"}
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<dt>Clinician</dt><dd>Dr Morgan</dd>" in html and "<dt>Station</dt><dd>4</dd>" in html
+    # and --label no longer needs --db
+    r = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(clip_dir / "clip.wav"),
+            "-o",
+            str(tmp_path / "p"),
+            "-q",
+            "--no-voices",
+            "--label",
+            "student=S-17",
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert json.loads((tmp_path / "p" / "result.json").read_text())["labels"] == {"student": "S-17"}
 
 
 def _make_v1_database(path, result_path):
@@ -373,7 +387,7 @@ def test_an_old_database_with_a_clashing_label_still_exports(tmp_path):
 
 
 def test_a_manifest_column_named_like_a_result_column_is_refused(tmp_path):
-    from pipeline.batch import read_manifest
+    from pipeline.manifest import read_manifest
 
     m = tmp_path / "manifest.csv"
     m.write_text("path,id,station\na.wav,P-001,3\n")

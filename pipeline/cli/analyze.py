@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ..errors import AttuneError, ExitCode
+from ..errors import ExitCode
 from ..options import AnalysisOptions
 from .common import debug_option, fail, redact_option, shared_output_option
 from .options import analysis_options
@@ -37,7 +37,7 @@ from .options import analysis_options
     "labels",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A label stored with the analysis in --db (clinician, patient, station, date, or any).",
+    help="A label (student, station, date, clinician, any name): in the report, result.json and --db.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Also print result.json to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
@@ -74,8 +74,6 @@ def analyze(
     out = output_dir or default_output_dir(input_path)
     check_output_dir(out)
     label_map = parse_labels(labels)
-    if label_map and db_path is None:
-        raise AttuneError("--label needs --db (labels are stored in the results database)")
     if db_path is not None:
         check_output_dir(db_path.parent)
         with Store(db_path):  # opened (and upgraded) now: a bad database fails before the work
@@ -83,7 +81,7 @@ def analyze(
     folder = FolderOptions(include_audio=not no_audio, redact=redact, private=not shared_output)
     prepare(folder)  # a missing redaction model fails now, not after the analysis
     hooks = Hooks([ProgressBars(enabled=not quiet and sys.stderr.isatty())])
-    done = analyze_to_folder(input_path, out, Analyzer(options, hooks), folder)
+    done = analyze_to_folder(input_path, out, Analyzer(options, hooks), folder, labels=label_map)
     result = done.result
     if db_path is not None:
         with Store(db_path) as store:

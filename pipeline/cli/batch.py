@@ -55,6 +55,12 @@ def _reason(res: dict) -> str:
     default=None,
     help="CSV with a path column and label columns (clinician, patient, station, date, ...).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop when the manifest and the recordings do not match (a row whose file is missing, "
+    "a recording with no row); without it they are warnings.",
+)
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="A label for every recording.")
 @analysis_options
 @click.option("--no-audio", is_flag=True, help="Leave the audio player out of the reports.")
@@ -73,6 +79,7 @@ def batch(
     scheduler: Optional[str],
     db_path: Optional[Path],
     manifest: Optional[Path],
+    strict: bool,
     labels: tuple[str, ...],
     options: AnalysisOptions,
     no_audio: bool,
@@ -90,6 +97,7 @@ def batch(
 
     from .. import batch as b
     from ..folder import FolderOptions, prepare
+    from ..manifest import merge_labels
     from ..outputs import check_output_dir, make_dir
     from ..store import Store, parse_labels
 
@@ -98,7 +106,8 @@ def batch(
     paths = b.expand_inputs(inputs, recursive)
     if not paths:
         raise InputError("no recordings found in the inputs")
-    label_map = b.merge_labels(paths, parse_labels(labels), b.read_manifest(manifest) if manifest else {})
+    rows = _manifest_rows(manifest, paths, strict)
+    label_map = merge_labels(paths, parse_labels(labels), rows)
     n_workers = workers or b.default_workers()
     if ctx.params.get("threads") is None:  # the cores shared out between the workers
         options = dataclasses.replace(options, threads=max(1, b.default_workers() * 2 // n_workers))
@@ -110,7 +119,8 @@ def batch(
     summary = b.BatchSummary()
     t0 = time.perf_counter()
     with Store(db) as store:
-        jobs, summary.skipped = b.plan(paths, out_dir, options.parameters(), store, force, label_map)
+        jobs, summary.skipped, changed = b.plan(paths, out_dir, options.parameters(), store, force, label_map)
+        summary.relabelled = _relabel(store, changed)
         bar = None
         if not quiet and sys.stderr.isatty() and jobs:
             from tqdm import tqdm
@@ -141,10 +151,41 @@ def batch(
     _report(summary, db)
 
 
+def _relabel(store, changed: list[tuple[int, dict]]) -> list[int]:
+    """Recordings already done whose labels changed (a fixed manifest): new labels, no new
+    analysis. Returns the analyses relabelled."""
+    from ..relabel import relabel_in_store
+
+    for analysis_id, new_labels in changed:
+        for note in relabel_in_store(store, analysis_id, new_labels):
+            click.echo(f"attune: note: {one_line(note)}", err=True)
+    return [analysis_id for analysis_id, _ in changed]
+
+
+def _manifest_rows(manifest: Optional[Path], paths, strict: bool) -> dict:
+    """The manifest's labels per recording; what does not match the recordings given is a
+    warning each (with its line number), or with --strict an error before any work."""
+    from ..manifest import load_manifest, mismatches
+
+    if manifest is None:
+        if strict:
+            raise AttuneError("--strict needs --manifest")
+        return {}
+    sheet = load_manifest(manifest)
+    problems = mismatches(sheet, paths)
+    if problems and strict:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"the manifest does not match the recordings (--strict): {problems[0]}{more}")
+    for line in problems:
+        click.echo(f"attune: warning: {one_line(line)}", err=True)
+    return sheet.rows
+
+
 def _report(summary, db: Path) -> None:
     """The batch's closing lines, and its exit status (failures: :attr:`ExitCode.BATCH_FAILED`)."""
     click.echo(
-        f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done), "
+        f"batch: {len(summary.done)} done, {len(summary.skipped)} skipped (already done"
+        f"{f'; {len(summary.relabelled)} relabelled' if summary.relabelled else ''}), "
         f"{len(summary.failed)} failed, in {summary.seconds:.1f} s; database {db}"
     )
     for path, reason in summary.failed:

@@ -9,7 +9,7 @@ from typing import Optional
 import click
 
 from ..errors import AttuneError
-from .common import debug_option, emit, shared_output_option
+from .common import debug_option, emit, one_line, shared_output_option
 
 
 @click.group("db")
@@ -104,6 +104,78 @@ def db_query(db_path: Path, where: tuple[str, ...], metric_names: tuple[str, ...
         click.echo(json.dumps(json_records(df), indent=2, ensure_ascii=False, default=str))
     else:
         click.echo(spreadsheet_safe(for_people(df)).to_csv(index=False), nl=False)
+
+
+@db_group.command("relabel")
+@db_argument
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV with a path column and label columns: each listed recording gets its row's labels.",
+)
+@click.option(
+    "--id", "analysis_ids", type=int, multiple=True, help="The analysis to relabel (repeatable; see db query)."
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With --id: set a label (KEY= with nothing after it removes it).",
+)
+@debug_option
+def db_relabel(db_path: Path, manifest: Optional[Path], analysis_ids: tuple[int, ...], labels: tuple[str, ...]):
+    """Change the labels of recorded analyses without analysing them again.
+
+    The database row, the analysis's result.json and its report header are all updated (a
+    redacted analysis keeps its labels in the database only). With --manifest, recordings are
+    matched by their content (sha256), wherever they are now.
+    """
+    from ..audio import file_sha256
+    from ..manifest import load_manifest
+    from ..relabel import relabel_in_store
+    from ..store import parse_labels
+
+    if (manifest is None) == (not analysis_ids):
+        raise AttuneError("give either --manifest FILE or --id N (with --label KEY=VALUE)")
+    changes: list[tuple[int, dict]] = []
+    warnings: list[str] = []
+    with open_db(db_path) as store:
+        if manifest is not None:
+            if labels:
+                raise AttuneError("--label goes with --id (with --manifest, the labels are its columns)")
+            sheet = load_manifest(manifest)
+            for key, row_labels in sheet.rows.items():
+                line = f"{manifest}:{sheet.lines[key]}: {sheet.named[key]}"
+                try:
+                    sha = file_sha256(key)
+                except OSError:
+                    warnings.append(f"{line} does not exist (row skipped)")
+                    continue
+                ids = store.of_recording(sha)
+                if not ids:
+                    warnings.append(f"{line} has not been analysed into this database (row skipped)")
+                changes += [(i, row_labels) for i in ids]
+        else:
+            edit = parse_labels(labels)
+            for i in analysis_ids:
+                row = store.get(i)
+                if row is None:
+                    raise AttuneError(f"--id {i}: no such analysis in {db_path}")
+                new = {**row["labels"], **edit}
+                changes.append((i, {k: v for k, v in new.items() if v}))
+        changed = 0
+        for i, new_labels in changes:
+            row = store.get(i)
+            if row is not None and row["labels"] == new_labels:
+                continue
+            for note in relabel_in_store(store, i, new_labels):
+                warnings.append(note)
+            changed += 1
+    for w in warnings:
+        click.echo(f"attune: warning: {one_line(w)}", err=True)
+    click.echo(f"relabelled {changed} of {len(changes)} analyses ({len(changes) - changed} already had these labels)")
 
 
 def json_records(df) -> list[dict]:

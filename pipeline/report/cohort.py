@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence
 from ..errors import InputError
 from ..metrics import METRIC_NAMES, registry
 from ..outputs import mmss
-from ..store import rounded, spreadsheet_safe
+from ..store import label_columns, rounded, spreadsheet_safe
 from .data import card_title, fmt_value
 
 DEFAULT_METRICS = registry.cohort_defaults()
@@ -219,25 +219,7 @@ def prepare_frame(df, group_by: str, metrics: Sequence[str], where: Optional[dic
         if m not in df.columns:
             df[m] = float("nan")
     if group_by not in df.columns or group_by in METRIC_NAMES or group_by in PER_10MIN:
-        labels = [
-            c
-            for c in df.columns
-            if c in ("clinician", "patient", "station", "date", "mode")
-            or c
-            not in set(METRIC_NAMES)
-            | set(PER_10MIN)
-            | {
-                "id",
-                "path",
-                "sha256",
-                "duration_s",
-                "analysed",
-                "options_hash",
-                "result_path",
-                "report_path",
-                "attunement_version",
-            }
-        ]
+        labels = [*label_columns(df), "mode"]
         raise InputError(f"{{group_by}} {group_by}: no such label (labels: {', '.join(labels)})", "group_by")
     df["group"] = df[group_by].map(lambda v: v if isinstance(v, str) and v.strip() else None)
     df["group"] = df["group"].fillna(UNLABELLED.format(col=group_by)).astype(str)
@@ -268,10 +250,10 @@ def prepare(
     sections = [_section(df, metric, groups, stat_of, links, span) for metric in metrics]
 
     infos = {m: metric_info(m) for m in metrics}
-    label_cols = [
+    label_cols = [  # every label that some consultation has (the date is the "when" column)
         c
-        for c in ("clinician", "station", "patient")
-        if c != group_by and c in df.columns and df[c].map(lambda v: isinstance(v, str) and bool(v.strip())).any()
+        for c in label_columns(df)
+        if c not in (group_by, "date") and df[c].map(lambda v: isinstance(v, str) and bool(v.strip())).any()
     ]
     recordings = _recording_rows(df, metrics, infos, label_cols, links)
     return {
@@ -428,12 +410,28 @@ def tables_csv(df, data: dict, metrics: Sequence[str], group_by: str) -> dict[st
     import pandas as pd
 
     stats = pd.DataFrame(data["stats"]).rename(columns={"group": group_by})
-    rec_cols = ["id", "when", "when_source", "group", "path", "duration_s", *metrics, "report_path"]
+    labels = [c for c in data["label_cols"] if c in df.columns]
+    rec_cols = [
+        "id",
+        "when",
+        "when_source",
+        "group",
+        *labels,
+        "recording",
+        "duration_s",
+        *metrics,
+        "path",
+        "report_path",
+    ]
     recs = df[[c for c in rec_cols if c in df.columns]].copy()
     recs["when"] = recs["when"].dt.strftime("%Y-%m-%d")
     recs = recs.rename(columns={"group": group_by, "when": "date"})
     cols = ["id", "recording", "group", "metric", "value", "direction", "cohort_median", "fence_low", "fence_high"]
-    outl = pd.DataFrame(data["outlier_rows"], columns=cols).rename(columns={"group": group_by})
+    outl = pd.DataFrame(data["outlier_rows"], columns=cols)
+    if labels:  # who each outlier is, not only its file name
+        outl = outl.merge(df[["id", *labels]], on="id", how="left")
+        outl = outl[["id", "group", *labels, *[c for c in cols if c not in ("id", "group")]]]
+    outl = outl.rename(columns={"group": group_by})
     return {
         name: spreadsheet_safe(rounded(t)).to_csv(index=False)
         for name, t in (("groups", stats), ("recordings", recs), ("outliers", outl))

@@ -284,6 +284,7 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
     m = result.metrics
     return {
         "title": f"Consultation review: {Path(result.recording.path).name}",
+        "labels": label_facts(result.labels),
         "recording": Path(result.recording.path).name,
         "analysed": result.created.replace("T", " ").replace("+00:00", " UTC"),
         "duration": mmss(result.recording.duration_s),
@@ -304,6 +305,19 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "timeline": timeline_data(result, turns),
         "audio": audio,
     }
+
+
+def label_name(key: str) -> str:
+    """A label's key as a heading: ``student_id`` -> ``Student id``."""
+    text = key.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def label_facts(labels: dict[str, str]) -> list[dict]:
+    """The labels for the report header, the usual ones first (student, clinician, station, date)."""
+    first = ("student", "student_id", "candidate", "clinician", "station", "date", "examiner")
+    keys = sorted(labels, key=lambda k: (first.index(k) if k in first else len(first), k.lower()))
+    return [{"name": label_name(k), "value": labels[k]} for k in keys if str(labels[k]).strip()]
 
 
 def _redaction_note(result: Result) -> list[str]:
