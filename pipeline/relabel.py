@@ -1,15 +1,17 @@
 """Changing a finished analysis without analysing it again: its labels (student, station...)
-now, and who is who later. The stored result.json is the input; result.json and report.html
-are written again as one set (:func:`pipeline.outputs.write_set`)."""
+and who is who (swap the roles, name the clinician, merge a voice split in two). The stored
+result.json is the input; result.json, the transcripts and report.html are written again as
+one set (:func:`pipeline.outputs.write_set`)."""
 
 from __future__ import annotations
 
 import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 from .errors import InputError, OutputError
-from .result import Result
+from .result import Result, Segment
 
 
 def _private(path: Path) -> bool:
@@ -88,3 +90,99 @@ def relabel_in_store(store, analysis_id: int, labels: dict[str, str]) -> list[st
             f"analysis {analysis_id}: its result.json ({path or 'not recorded'}) is gone; only the database was changed"
         ]
     return label_outputs(path, labels)
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """Who is who, corrected by hand: merge speakers (``(from, into)`` pairs, a voice split in
+    two by the diarization), then make ``clinician`` the clinician, or swap the two roles."""
+
+    swap: bool = False
+    clinician: Optional[str] = None
+    merges: tuple[tuple[str, str], ...] = ()
+
+    def describe(self) -> list[str]:
+        out = [f"merge {a} into {b}" for a, b in self.merges]
+        if self.clinician:
+            out.append(f"clinician is {self.clinician}")
+        if self.swap:
+            out.append("clinician and patient swapped")
+        return out
+
+
+def _merged_segments(segments: list[Segment], merges: dict[str, str]) -> list[Segment]:
+    """``segments`` with merged speakers renamed, and each speaker's touching or overlapping
+    regions joined (two labels of one voice become one run of talk)."""
+    by_speaker: dict[str, list[Segment]] = {}
+    for s in segments:
+        by_speaker.setdefault(merges.get(s.speaker, s.speaker), []).append(s)
+    out: list[Segment] = []
+    for spk, segs in by_speaker.items():
+        segs.sort(key=lambda s: s.start)
+        cur = Segment(spk, segs[0].start, segs[0].end)
+        for s in segs[1:]:
+            if s.start <= cur.end + 1e-6:
+                cur = Segment(spk, cur.start, max(cur.end, s.end))
+            else:
+                out.append(cur)
+                cur = Segment(spk, s.start, s.end)
+        out.append(cur)
+    return sorted(out, key=lambda s: (s.start, s.end, s.speaker))
+
+
+def change_roles(result: Result, change: RoleChange) -> Result:
+    """A copy of ``result`` with speakers merged and roles set as ``change`` says; turns and
+    every metric are computed again from the stored regions and words (no audio, no model),
+    and ``roles.manual`` records what was changed by hand."""
+    from .align import build_turns
+    from .metrics import compute_for_result
+    from .roles import assign_roles, of_result
+
+    ids = {s.id for s in result.speakers} | {s.speaker for s in result.segments}
+    merges = dict(change.merges)
+    for a, b in change.merges:
+        for spk in (a, b):
+            if spk not in ids:
+                raise InputError(f"{{merge}} {a}={b}: no speaker {spk} (speakers: {', '.join(sorted(ids))})", "merge")
+        if a == b or a in merges.values():
+            raise InputError(f"{{merge}} {a}={b}: a speaker cannot be merged into itself or merged twice", "merge")
+    clinician, patient = of_result(result)
+    new_patient = None  # None: the most talkative of the others, as the automatic rule does
+    if change.clinician is not None:
+        clinician = merges.get(change.clinician, change.clinician)
+    elif change.swap:
+        if clinician is None or patient is None:
+            raise InputError("{swap} needs a clinician and a patient to swap (this analysis has not both)", "swap")
+        clinician, new_patient = merges.get(patient, patient), merges.get(clinician, clinician)
+    elif clinician is not None:
+        clinician = merges.get(clinician, clinician)
+
+    def rename(words):
+        return [replace(w, speaker=merges.get(w.speaker, w.speaker)) if w.speaker in merges else w for w in words]
+
+    segments = _merged_segments(result.segments, merges)
+    exclusive = _merged_segments(result.exclusive_segments, merges)
+    words = rename(result.words)
+    speakers, info = assign_roles(segments, words, clinician=clinician, patient=new_patient)
+    names = {s.id: s.name for s in result.speakers if s.name and s.id not in merges}
+    speakers = [replace(s, name=names.get(s.id)) for s in speakers]
+    done = change.describe()
+    before = result.roles.get("explanation", "")
+    info["explanation"] = f"set by hand ({'; '.join(done)}); the automatic rule had said: {before}"
+    info["manual"] = list(result.roles.get("manual", [])) + done
+    if "voices" in result.roles:
+        info["voices"] = result.roles["voices"]
+    out = replace(
+        result,
+        segments=segments,
+        exclusive_segments=exclusive,
+        words=words,
+        dropped_words=rename(result.dropped_words),
+        speakers=speakers,
+        turns=build_turns(words, exclusive, {s.id: s.role for s in speakers}),
+        roles=info,
+        notes=[n for n in result.notes if not n.startswith("who is who was set by hand")]
+        + [f"who is who was set by hand after the analysis: {'; '.join(info['manual'])}"],
+    )
+    out.metrics = compute_for_result(out)
+    return out

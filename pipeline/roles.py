@@ -55,8 +55,10 @@ def assign_roles(
     segments: Sequence[Segment],
     words: Sequence[Word],
     clinician: Optional[str] = None,
+    patient: Optional[str] = None,
 ) -> tuple[list[Speaker], dict]:
-    """Give every speaker a role by the automatic rule (or with ``clinician`` given).
+    """Give every speaker a role by the automatic rule (or with ``clinician`` given, and
+    ``patient`` too: roles swapped by hand).
 
     Args:
         segments: overlap-aware speaker regions (talk time comes from these).
@@ -89,7 +91,8 @@ def assign_roles(
         rule = "most_questions" if questions.get(clin, 0) > 0 else "first_speaker"
     else:
         clin, rule = None, "no_speakers"
-    patient = most_talkative(talk, ids, clin)
+    if patient is None or patient == clin or patient not in ids:
+        patient = most_talkative(talk, ids, clin)
     speakers = [
         Speaker(
             id=s,

@@ -25,6 +25,7 @@ FLAGS = {
     "metrics": "--metric",
     "references": "--reference",
     "audio_path": "--audio",
+    "swap": "--swap-roles",
 }
 QUIET_LOGGERS = (
     "pyannote",

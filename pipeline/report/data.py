@@ -294,6 +294,7 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "notes": list(result.notes) + list(m.get("notes", [])) + _redaction_note(result),
         "warnings": list((result.quality or {}).get("warnings", [])),
         "roles": result.roles.get("explanation", ""),
+        "roles_uncertain": roles_uncertain(result),
         "mode": result.mode.get("reason", ""),
         "variant": m.get("backchannel_variant"),
         "groups": metric_cards(m) if m.get("clinician") else [],
@@ -305,6 +306,16 @@ def prepare(result: Result, audio: Optional[dict] = None) -> dict:
         "timeline": timeline_data(result, turns),
         "audio": audio,
     }
+
+
+def roles_uncertain(result: Result) -> bool:
+    """Whether the report should say that the roles may be wrong: nobody asked a question (the
+    first speaker was taken), the voice match and the question rule disagree, or more than two
+    speakers were found. Roles set by hand are not doubted."""
+    r = result.roles
+    if r.get("manual"):
+        return False
+    return r.get("rule") == "first_speaker" or bool(r.get("conflict")) or len(result.speakers) > 2
 
 
 def label_name(key: str) -> str:
