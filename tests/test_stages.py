@@ -197,3 +197,51 @@ def test_options_errors_name_the_parameter():
         AnalysisOptions(asr_backend="nope").validate()
     with pytest.raises(AttuneError, match="unknown analysis option 'beam'"):
         AnalysisOptions.from_dict({"beam": 3})
+
+
+def test_both_speech_to_text_engines_get_the_same_decoding_options():
+    """Issue 16 item 21: the two engines must decode alike, so that their words differ only by
+    the weights' precision (docs/benchmarks.md). Each engine's call is recorded, without a model."""
+    import inspect
+    import types
+
+    import numpy as np
+
+    from pipeline.asr import Decoding
+    from pipeline.asr.faster import FasterWhisperEngine
+    from pipeline.asr.openai_whisper import OpenAIWhisperEngine
+
+    calls: dict = {}
+
+    class FakeModel:
+        is_multilingual = False
+
+        def transcribe(self, audio, **kw):
+            calls["faster"] = kw
+            return iter(()), None
+
+    fw = object.__new__(FasterWhisperEngine)
+    fw._model, fw.beam_size, fw.language = FakeModel(), 5, "en"
+    fw.transcribe(np.zeros(16000, np.float32))
+
+    ow = object.__new__(OpenAIWhisperEngine)
+    ow._model, ow.beam_size, ow.language, ow.threads = FakeModel(), 5, "en", 1
+    ow._whisper = types.SimpleNamespace(transcribe=lambda model, audio, **kw: calls.setdefault("openai", kw) and {})
+    ow.transcribe(np.zeros(16000, np.float32))
+
+    f, o = calls["faster"], calls["openai"]
+    d = Decoding()
+    assert f["beam_size"] == o["beam_size"] == d.beam_size == 5
+    assert f["best_of"] == o["best_of"] == 5 and f["patience"] == o["patience"] == 1.0
+    assert tuple(f["temperature"]) == tuple(o["temperature"]) == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    assert f["compression_ratio_threshold"] == o["compression_ratio_threshold"] == 2.4
+    assert f["log_prob_threshold"] == o["logprob_threshold"] == -1.0
+    assert f["no_speech_threshold"] == o["no_speech_threshold"] == 0.6
+    assert f["condition_on_previous_text"] is o["condition_on_previous_text"] is False
+    assert f["word_timestamps"] and o["word_timestamps"]
+    # and these are faster-whisper's own defaults (a change there is noticed here)
+    import faster_whisper
+
+    sig = inspect.signature(faster_whisper.WhisperModel.transcribe).parameters
+    for name in ("beam_size", "best_of", "patience", "compression_ratio_threshold", "log_prob_threshold"):
+        assert sig[name].default == f[name], name

@@ -8,6 +8,7 @@ and one line in :data:`BACKENDS`; nothing else in the pipeline changes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
@@ -36,6 +37,24 @@ class ASREngine(ABC):
     @abstractmethod
     def info(self) -> ModelInfo:
         """Name, version and source of the model, for the result."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """The decoding options both engines are given, so that they agree (measured: within 1 WER
+    point of each other on the same float32 weights, docs/benchmarks.md). These are Whisper's
+    own defaults, written out so that an upgrade of either package cannot change one engine
+    alone; previous text is not fed back (it carried errors into the next 30 s)."""
+
+    beam_size: int = 5
+    best_of: int = 5  # candidates sampled at each fallback temperature
+    patience: float = 1.0
+    length_penalty: Optional[float] = None  # Whisper's: the sum of log-probabilities over the length
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    condition_on_previous_text: bool = False
 
 
 CHUNK_S = 600.0  # longest piece handed to an engine at once (bounds its feature memory)

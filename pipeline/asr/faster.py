@@ -18,7 +18,7 @@ from .. import catalogue
 from .._compat import set_private_environment
 from ..errors import ModelError, first_line
 from ..result import ModelInfo, Word
-from . import ASREngine, ProgressFn
+from . import ASREngine, Decoding, ProgressFn
 
 CT2_REQUIRED = ("model.bin", "config.json")
 
@@ -94,12 +94,20 @@ class FasterWhisperEngine(ASREngine):
         self, samples: np.ndarray, progress: Optional[ProgressFn] = None, speech_only: bool = False
     ) -> list[Word]:
         total = len(samples) / 16000.0
+        d = Decoding(beam_size=self.beam_size)
         segments, _info = self._model.transcribe(
             np.ascontiguousarray(samples, dtype=np.float32),
             language=self.language,
-            beam_size=self.beam_size,
+            beam_size=d.beam_size,
+            best_of=d.best_of,
+            patience=d.patience,
+            length_penalty=1 if d.length_penalty is None else d.length_penalty,  # CTranslate2's 1: divide by length
+            temperature=list(d.temperatures),
+            compression_ratio_threshold=d.compression_ratio_threshold,
+            log_prob_threshold=d.log_prob_threshold,
+            no_speech_threshold=d.no_speech_threshold,
+            condition_on_previous_text=d.condition_on_previous_text,
             word_timestamps=True,
-            condition_on_previous_text=False,
             vad_filter=speech_only,
         )
         words: list[Word] = []

@@ -30,10 +30,9 @@ import numpy as np
 from .. import catalogue
 from ..errors import ModelError, first_line
 from ..result import ModelInfo, Word
-from . import ASREngine, ProgressFn
+from . import ASREngine, Decoding, ProgressFn
 
 INSTALL_HINT = "pip install 'attunement[openai]' (or: pip install openai-whisper)"
-TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def _import_whisper(threads: int):
@@ -190,17 +189,22 @@ class OpenAIWhisperEngine(ASREngine):
 
         total = len(samples) / 16000.0
         audio = np.ascontiguousarray(samples, dtype=np.float32)
+        d = Decoding(beam_size=self.beam_size)
         options = dict(
             language=self.language,
             task="transcribe",
-            temperature=TEMPERATURES,
+            temperature=d.temperatures,
+            compression_ratio_threshold=d.compression_ratio_threshold,
+            logprob_threshold=d.log_prob_threshold,
+            no_speech_threshold=d.no_speech_threshold,
+            condition_on_previous_text=d.condition_on_previous_text,
             word_timestamps=True,
-            condition_on_previous_text=False,
             fp16=False,
             verbose=None,
+            best_of=d.best_of,
         )
-        if self.beam_size > 1:
-            options.update(beam_size=self.beam_size, best_of=5)
+        if d.beam_size > 1:
+            options.update(beam_size=d.beam_size, patience=d.patience, length_penalty=d.length_penalty)
         if speech_only:
             clips = speech_clips(audio)
             if not clips:

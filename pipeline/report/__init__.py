@@ -99,13 +99,17 @@ def prepare_audio(
     return {"src": name, "mime": "audio/mpeg", "embedded": False}, {name: mp3}
 
 
-def _csp(css: str, js: str) -> str:
+def _csp(css: str, js: Optional[str]) -> str:
+    """The page's Content-Security-Policy: only its own style (and script) by hash, nothing
+    fetched from anywhere; ``js=None``: no script at all."""
+
     def h(text: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
+    script = h(js) if js is not None else "'none'"
     return (
         "default-src 'none'; "
-        f"style-src {h(css)}; script-src {h(js)}; "
+        f"style-src {h(css)}; script-src {script}; "
         "img-src data:; media-src data: 'self'; connect-src 'none'; font-src 'none'; "
         "frame-src 'none'; object-src 'none'; form-action 'none'; base-uri 'none'"
     )
@@ -192,6 +196,27 @@ def remove_stale_audio(report_path: str | Path, files: dict[str, str | bytes]) -
         return None
     stale.unlink()
     return stale
+
+
+def build_feedback(
+    result: Result,
+    html_path: str | Path,
+    medians: Optional[dict] = None,
+    cohort_n: int = 0,
+    paper: Optional[str] = None,
+) -> dict[str, str]:
+    """The feedback sheet (one printable page): ``{file name: html}``. ``medians``: the cohort's
+    (:func:`pipeline.report.feedback.cohort_medians`); ``paper``: "A4" or "Letter" (default:
+    from the locale, :func:`pipeline.report.pdf.paper_size`)."""
+    from .feedback import prepare_feedback
+    from .pdf import paper_size
+
+    html_path = Path(html_path)
+    data = prepare_feedback(result, medians, cohort_n)
+    css = (TEMPLATES / "feedback.css").read_text(encoding="utf-8")
+    css += f"\n@page {{ size: {paper or paper_size()}; margin: 12mm; }}\n"
+    html = _templates().get_template("feedback.html.j2").render(**data, css=_markup(css), csp=_markup(_csp(css, None)))
+    return {html_path.name: html}
 
 
 def build_cohort(

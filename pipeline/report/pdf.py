@@ -28,6 +28,21 @@ PRIVATE_FLAGS = [
 ]
 
 
+# where paper is US Letter (everywhere else: A4), by the locale's territory
+LETTER_TERRITORIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "CR", "GT", "PR", "SV", "DO", "NI", "PA"})
+
+
+def paper_size(environ: Optional[dict] = None) -> str:
+    """ "Letter" when the locale (LC_ALL, LC_PAPER, LANG) is of a Letter country, else "A4"."""
+    env = os.environ if environ is None else environ
+    for var in ("LC_ALL", "LC_PAPER", "LANG"):
+        value = env.get(var, "")
+        if value:
+            territory = value.split(".")[0].split("@")[0].partition("_")[2].upper()
+            return "Letter" if territory in LETTER_TERRITORIES else "A4"
+    return "A4"
+
+
 def find_browser() -> Optional[str]:
     env = os.environ.get("ATTUNE_CHROMIUM")
     if env:

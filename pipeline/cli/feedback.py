@@ -1,0 +1,174 @@
+"""``attune feedback``: one printable feedback sheet per consultation, or one per student of a
+cohort in one go (a folder of sheets and one CSV for the marking spreadsheet)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..errors import AttuneError, InputError
+from .common import debug_option, one_line, shared_output_option
+
+NAME_LABELS = ("student_id", "student", "candidate", "clinician")
+
+
+def sheet_stem(labels: dict, recording: str, taken: set) -> str:
+    """A file name for a student's sheet: their label (and station), else the recording's
+    name; only letters, digits, ``-``, ``_`` and ``.``; never a path; unique in ``taken``."""
+    who = next((labels[k] for k in NAME_LABELS if labels.get(k)), None)
+    parts = [who, labels.get("station") and f"station-{labels['station']}"] if who else [Path(recording).stem]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(p for p in parts if p)).strip("._") or "consultation"
+    stem = "feedback-" + stem[:80]
+    name, n = stem, 2
+    while name in taken:
+        name, n = f"{stem}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+@click.command("feedback")
+@click.argument("result_path", metavar="[RESULT.json]", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=True),
+    default=None,
+    help="Results database: its median is shown beside each number; without RESULT.json, "
+    "one sheet per analysis in it (see --where).",
+)
+@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE", help="Only these analyses (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The sheet (default: feedback.html beside RESULT.json), or with --db alone a folder.",
+)
+@click.option("--pdf/--no-pdf", "pdf", default=None, help="Also print to PDF (default: on for a cohort).")
+@click.option(
+    "--paper", type=click.Choice(["A4", "Letter"]), default=None, help="Paper size (default: from the locale)."
+)
+@shared_output_option
+@debug_option
+def feedback_cmd(
+    result_path: Optional[Path],
+    db_path: Optional[Path],
+    where: tuple[str, ...],
+    output: Optional[Path],
+    pdf: Optional[bool],
+    paper: Optional[str],
+    shared_output: bool,
+):
+    """A one-page feedback sheet to take away: the key numbers against the literature's bands
+    (and the cohort's median with --db), three moments to listen to with their times, and
+    questions to reflect on. Printable (A4 or Letter), and as PDF with --pdf.
+
+    An assessor makes one per student in one go: attune feedback --db results/attune.db
+    --where station=3 -o sheets/ (a PDF per analysis, and feedback.csv for the marking sheet).
+    """
+    from ..store import parse_filters
+    from .db import open_db
+
+    filters = parse_filters(where)
+    if result_path is None and db_path is None:
+        raise AttuneError("give RESULT.json, or --db DB for one sheet per analysis in it")
+    frame = None
+    if db_path is not None:
+        with open_db(db_path) as store:
+            frame = store.frame(filters)
+        if frame.empty:
+            raise InputError(
+                "no analyses match " + (", ".join(f"{k}={v}" for k, v in filters.items()) or "(empty database)")
+            )
+    elif filters:
+        raise AttuneError("--where goes with --db")
+    if result_path is not None:
+        _one(result_path, frame, output, bool(pdf), paper, not shared_output)
+    elif db_path is not None:
+        _cohort(frame, output or db_path.with_name("feedback"), pdf is not False, paper, not shared_output)
+
+
+def _one(result_path: Path, frame, output: Optional[Path], pdf: bool, paper, private: bool) -> None:
+    from ..outputs import check_output_dir, write_files
+    from ..report import build_feedback
+    from ..report.feedback import cohort_medians
+    from ..result import Result
+
+    result = Result.load(result_path)
+    out = output or result_path.with_name("feedback.html")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise AttuneError(f"{out}: the sheet's file name must end in .html")
+    check_output_dir(out.parent)
+    medians = cohort_medians(frame) if frame is not None else None
+    files = build_feedback(result, out, medians, len(frame) if frame is not None else 0, paper)
+    write_files(out, files, private)
+    click.echo(f"feedback: {out}")
+    if pdf:
+        _print(out, private)
+
+
+def _print(html: Path, private: bool) -> Path:
+    import os
+
+    from ..outputs import file_mode
+    from ..report.pdf import print_pdf
+
+    pdf_path = html.with_suffix(".pdf")
+    print_pdf(html, pdf_path)
+    os.chmod(pdf_path, file_mode(private))
+    click.echo(f"pdf: {pdf_path}")
+    return pdf_path
+
+
+def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
+    """One sheet per analysis in ``frame`` (the cohort's medians beside each number), printed to
+    PDF, and feedback.csv: one row per sheet, labels and numbers, for the marking spreadsheet."""
+    import pandas as pd
+
+    from ..outputs import check_output_dir, write_set
+    from ..report import build_feedback
+    from ..report.feedback import cohort_medians, feedback_row
+    from ..report.pdf import find_browser
+    from ..result import Result
+    from ..store import label_columns, spreadsheet_safe
+
+    if pdf and find_browser() is None:
+        raise AttuneError("{pdf} needs Chromium, which is not installed (or use --no-pdf for HTML sheets)", "pdf")
+    check_output_dir(folder)
+    medians = cohort_medians(frame)
+    files: dict[str, str | bytes] = {}
+    rows: list[dict] = []
+    taken: set[str] = set()
+    skipped: list[str] = []
+    labels = label_columns(frame)
+    for r in frame.to_dict(orient="records"):
+        path = Path(r["result_path"]) if isinstance(r["result_path"], str) else None
+        if path is None or not path.is_file():
+            skipped.append(f"analysis {r['id']} ({Path(str(r['path'])).name}): its result.json is gone")
+            continue
+        result = Result.load(path)
+        # the database's labels are the current ones (a redacted result.json has none)
+        result.labels = {k: r[k] for k in labels if isinstance(r[k], str) and r[k].strip()}
+        stem = sheet_stem(result.labels, result.recording.path, taken)
+        files.update(build_feedback(result, folder / f"{stem}.html", medians, len(frame), paper))
+        rows.append({"id": r["id"], **feedback_row(result, f"{stem}.pdf" if pdf else f"{stem}.html")})
+    if not rows:
+        raise InputError("none of the selected analyses has its result.json any more: " + "; ".join(skipped[:3]))
+    files["feedback.csv"] = spreadsheet_safe(pd.DataFrame(rows)).to_csv(index=False)
+    try:
+        write_set(folder, files, private)
+    except OSError as exc:
+        raise AttuneError(f"{folder}: cannot write the sheets ({exc.strerror or exc})") from None
+    for w in skipped:
+        click.echo(f"attune: warning: {one_line(w)}", err=True)
+    if pdf:
+        for name in files:
+            if name.endswith(".html"):
+                _print(folder / name, private)
+    click.echo(f"feedback: {len(rows)} sheets and feedback.csv in {folder}")
+
+
+COMMANDS = [feedback_cmd]
