@@ -79,6 +79,30 @@ def check_input_file(path: str | Path) -> Path:
     return p
 
 
+def probe_audio(path: str | Path) -> float:
+    """Check that ``path`` holds an audio stream FFmpeg can read, at a plausible sample rate,
+    without decoding it; returns its duration in seconds as the container states it (0 when
+    it does not say). Raises :class:`InputError` otherwise (the app's upload check)."""
+    import av
+
+    p = check_input_file(path)
+    try:
+        container = av.open(str(p), metadata_errors="ignore")
+    except Exception as exc:
+        raise InputError(f"{p.name}: not a readable audio or video file ({_av_reason(exc)})") from None
+    try:
+        streams = [s for s in container.streams if s.type == "audio"]
+        if not streams:
+            raise InputError(f"{p.name}: the file has no audio stream")
+        ctx: Any = streams[0].codec_context
+        rate = int(ctx.sample_rate or 0)
+        if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+            raise InputError(f"{p.name}: implausible sample rate {rate} Hz (not a recording)")
+        return float(container.duration or 0) / 1_000_000
+    finally:
+        container.close()
+
+
 def load_audio(path: str | Path, min_duration_s: float = MIN_DURATION_S, keep_channels: bool = False) -> Audio:
     """Decode ``path`` to 16 kHz mono float32 (and, with ``keep_channels``, every channel too).
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .errors import AttuneError, InputError, OutputError, bug_summary
+from .errors import AttuneError, Cancelled, InputError, OutputError, bug_summary
 
 AUDIO_EXTENSIONS = {
     ".wav",
@@ -102,19 +102,32 @@ class Job:
     labels: dict = field(default_factory=dict)
 
 
-def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact: bool = False) -> dict:
-    """Analyse one recording on a worker; returns its status (and result, for the database)."""
+def run_job(
+    job: Job,
+    options: dict,
+    include_audio: bool,
+    private: bool,
+    redact: bool = False,
+    progress_dir: Optional[str] = None,
+) -> dict:
+    """Analyse one recording on a worker; returns its status (and result, for the database).
+    ``progress_dir``: where the job reports its steps (``progress.json``) and finds a
+    ``cancel`` file (:class:`~pipeline.hooks.ProgressFile`; the app's queue)."""
     from .analysis import Analyzer
     from .folder import FolderOptions, analyze_to_folder
+    from .hooks import Hooks, ProgressFile
     from .options import AnalysisOptions
 
+    hooks = None
+    if progress_dir is not None:
+        hooks = Hooks([ProgressFile(os.path.join(progress_dir, "progress.json"), os.path.join(progress_dir, "cancel"))])
     t0 = time.perf_counter()
     relax_malloc_trim()
     try:
         done = analyze_to_folder(
             job.path,
             Path(job.out_dir),
-            Analyzer(AnalysisOptions.from_dict(options)),
+            Analyzer(AnalysisOptions.from_dict(options), hooks),
             FolderOptions(include_audio=include_audio, redact=redact, private=private),
             labels=job.labels,
         )
@@ -126,6 +139,8 @@ def run_job(job: Job, options: dict, include_audio: bool, private: bool, redact:
             "out_dir": job.out_dir,
             "labels": job.labels,
         }
+    except Cancelled as exc:
+        return {"path": job.path, "status": "cancelled", "reason": str(exc), "seconds": time.perf_counter() - t0}
     except AttuneError as exc:
         return {
             "path": job.path,
@@ -240,12 +255,12 @@ def run_batch(
         return []
     # Dask's scratch space and lock files: a private folder (0700), removed at the end
     scratch = tempfile.mkdtemp(prefix="attune-batch-")
-    _configure_dask(scratch)
+    configure_dask(scratch)
     from distributed import as_completed
 
     cluster = None
     try:
-        client, cluster = _connect(scheduler, workers, scratch, on_note)
+        client, cluster = connect(scheduler, workers, scratch, on_note)
         out = []
         try:
             futures = {
@@ -284,7 +299,7 @@ def worker_failure(exc: BaseException, scheduler: Optional[str] = None) -> str:
     return f"its worker failed ({name}: {' '.join(text.split())})"
 
 
-def _configure_dask(scratch: str) -> None:
+def configure_dask(scratch: str) -> None:
     """No dashboard or other HTTP endpoints (nothing to see from outside, nothing to leak), no
     statistical profiler in the workers (it samples every thread's stack every 10 ms), and
     scratch files in ``scratch``."""
@@ -338,13 +353,13 @@ def _client_within(scheduler: str, seconds: float):
 
     outcome: dict = {}
 
-    def connect() -> None:
+    def attempt() -> None:
         try:
             outcome["client"] = Client(scheduler, timeout=f"{seconds}s")
         except BaseException as exc:  # any failure is reported below, in the caller's thread
             outcome["error"] = exc
 
-    thread = threading.Thread(target=connect, name="attune-dask-connect", daemon=True)
+    thread = threading.Thread(target=attempt, name="attune-dask-connect", daemon=True)
     thread.start()
     thread.join(seconds)
     if "client" in outcome:
@@ -355,7 +370,7 @@ def _client_within(scheduler: str, seconds: float):
     )
 
 
-def _connect(scheduler: Optional[str], workers: int, scratch: str, on_note: Optional[Callable[[str], None]] = None):
+def connect(scheduler: Optional[str], workers: int, scratch: str, on_note: Optional[Callable[[str], None]] = None):
     """(client, local cluster or None): the given scheduler, or local worker processes; in
     threads of this process when the loopback network is down (a sandbox without ``lo``),
     where worker processes could never reach their scheduler."""

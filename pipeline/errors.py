@@ -61,6 +61,12 @@ class ModelError(AttuneError):
     exit_code = ExitCode.MODEL
 
 
+class Cancelled(AttuneError):
+    """The user cancelled the analysis (the app's Cancel button); nothing was written."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class OutputError(AttuneError):
     """The outputs cannot be written."""
 

@@ -199,3 +199,68 @@ class ProgressBars(Hook):
 
 
 ProgressBars._live = weakref.WeakSet()
+
+
+class ProgressFile(Hook):
+    """Each step's progress as a small JSON file (``{"steps": {name: {done, total, unit,
+    state}}, "updated": time}``), rewritten atomically at most every ``every_s``, for a process
+    that watches an analysis running in another (the app's queue). When the file
+    ``cancel_path`` appears, the next step start or progress report raises
+    :class:`~pipeline.errors.Cancelled`, which ends the analysis before anything is written."""
+
+    def __init__(self, path: str, cancel_path: Optional[str] = None, every_s: float = 0.5):
+        self.path, self.cancel_path, self.every_s = path, cancel_path, every_s
+        self.steps: dict[str, dict] = {}
+        self.created = time.time()
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def _check_cancel(self) -> None:
+        import os
+
+        if self.cancel_path and os.path.exists(self.cancel_path):
+            from .errors import Cancelled
+
+            raise Cancelled("cancelled before it finished; nothing was written")
+
+    def _write(self, force: bool = False) -> None:
+        import json
+        import os
+
+        now = time.time()
+        with self._lock:
+            if not force and now - self._last < self.every_s:
+                return
+            self._last = now
+            data = json.dumps({"steps": self.steps, "started": self.created, "updated": now})
+        tmp = f"{self.path}.{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(data)
+            os.replace(tmp, self.path)
+        except OSError:  # the watcher's folder is gone (the job was deleted): nothing to report to
+            pass
+
+    def started(self, step: str, total: Optional[float], unit: str) -> None:
+        self._check_cancel()
+        with self._lock:
+            self.steps[step] = {"done": 0.0, "total": total, "unit": unit, "state": "running"}
+        self._write(force=True)
+
+    def progressed(self, step: str, done: float, total: Optional[float]) -> None:
+        with self._lock:
+            s = self.steps.setdefault(step, {"done": 0.0, "total": total, "unit": "s", "state": "running"})
+            s["done"] = done
+            if total is not None:
+                s["total"] = total
+        self._write()
+        self._check_cancel()
+
+    def finished(self, step: str, seconds: float) -> None:
+        with self._lock:
+            s = self.steps.setdefault(step, {"done": 0.0, "total": None, "unit": "s"})
+            s["state"], s["seconds"] = "done", round(seconds, 2)
+            if s.get("total") is not None:
+                s["done"] = s["total"]
+        self._write(force=True)

@@ -83,8 +83,13 @@ def reserved_label(name: str) -> bool:
 
 def label_columns(df) -> list[str]:
     """The columns of a :meth:`Store.frame` (or a cohort table made from one) that are labels:
-    clinician, patient, station, date and every manifest column, in table order."""
-    return [c for c in df.columns if isinstance(c, str) and (c in LABEL_COLUMNS or not reserved_label(c))]
+    clinician, patient, station, date and every manifest column, in table order (a column
+    whose name starts with ``_`` is a caller's own, not a label)."""
+    return [
+        c
+        for c in df.columns
+        if isinstance(c, str) and not c.startswith("_") and (c in LABEL_COLUMNS or not reserved_label(c))
+    ]
 
 
 def check_labels(labels: dict[str, str], where: str = "labels") -> dict[str, str]:
@@ -307,6 +312,19 @@ class Store:
             raise OutputError(self._describe(exc)) from None
         if cur.rowcount == 0:
             raise InputError(f"{self.path}: no analysis with id {analysis_id}")
+
+    def delete(self, analysis_id: int) -> Optional[dict]:
+        """Remove one analysis (and its metrics); returns what it was, or None."""
+        row = self.get(analysis_id)
+        if row is None:
+            return None
+        try:
+            with self.conn:
+                self.conn.execute("DELETE FROM metrics WHERE analysis_id = ?", (analysis_id,))
+                self.conn.execute("DELETE FROM analyses WHERE id = ?", (analysis_id,))
+        except sqlite3.OperationalError as exc:
+            raise OutputError(self._describe(exc)) from None
+        return row
 
     def has(self, sha256: str, parameters: dict) -> bool:
         row = self.conn.execute(

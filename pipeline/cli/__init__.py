@@ -36,9 +36,9 @@ def main(ctx: click.Context, debug: bool):
 
 
 def _register() -> None:
-    from . import analyze, batch, db, evaluate, feedback, metrics, models, relabel, report, voices
+    from . import analyze, batch, db, evaluate, feedback, metrics, models, relabel, report, serve, voices
 
-    for module in (analyze, metrics, report, feedback, relabel, voices, evaluate, batch, db, models):
+    for module in (serve, analyze, metrics, report, feedback, relabel, voices, evaluate, batch, db, models):
         for command in module.COMMANDS:
             main.add_command(command)
 

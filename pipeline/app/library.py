@@ -1,0 +1,155 @@
+"""The analyses in the app's results database: listed (searchable, filtered by label and
+date), opened, corrected (roles swapped), turned into feedback sheets, and deleted with
+everything that belongs to them (the copied recording and every output)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Optional
+
+from ..errors import InputError
+from ..store import Store, label_columns
+from .config import AppConfig
+
+SHOWN_METRICS = ("clinician_talk_share", "opening_statement_s", "clinician_open_question_share", "tasks_found")
+
+
+def frame(config: AppConfig):
+    """Every analysis in the app's database (an empty table before the first one)."""
+    import pandas as pd
+
+    if not config.db.is_file():
+        return pd.DataFrame()
+    with Store(config.db) as store:
+        return store.frame()
+
+
+def search(config: AppConfig, q: str = "", label: str = "", value: str = "", since: str = "", until: str = ""):
+    """The analyses matching a free-text search (recording name or any label), one label's
+    value, and a date range (the ``date`` label, else the day analysed), newest first."""
+    df = frame(config)
+    if df.empty:
+        return df
+    labels = label_columns(df)
+    day = df["date"].where(df["date"].notna() & (df["date"].astype(str) != ""), df["analysed"].astype(str).str[:10])
+    df = df.assign(_day=day.astype(str).str[:10], _recording=df["path"].map(lambda p: Path(str(p)).name))
+    if q.strip():
+        needle = q.strip().lower()
+        hay = df["_recording"].str.lower()
+        for c in labels:
+            hay = hay + " " + df[c].fillna("").astype(str).str.lower()
+        df = df[hay.str.contains(needle, regex=False)]
+    if label and label in labels and value:
+        df = df[df[label].fillna("").astype(str) == value]
+    if since:
+        df = df[df["_day"] >= since]
+    if until:
+        df = df[df["_day"] <= until]
+    return df.sort_values(["_day", "id"], ascending=False)
+
+
+def rows(df) -> list[dict]:
+    """The table of the History page."""
+    from ..report.data import label_facts
+
+    if df.empty:
+        return []
+    labels = label_columns(df)
+    out = []
+    for r in df.to_dict(orient="records"):
+        facts = label_facts({k: str(r[k]) for k in labels if isinstance(r.get(k), str) and r[k].strip()})
+        out.append(
+            {
+                "id": int(r["id"]),
+                "recording": r["_recording"],
+                "day": r["_day"],
+                "labels": facts,
+                "duration": _mmss(r.get("duration_s")),
+                "talk_share": _pct(r.get("clinician_talk_share")),
+                "tasks": "" if _nan(r.get("tasks_found")) else f"{int(r['tasks_found'])} of 11",
+            }
+        )
+    return out
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _pct(v) -> str:
+    return "" if _nan(v) else f"{float(v) * 100:.0f} %"
+
+
+def _mmss(v) -> str:
+    from ..outputs import mmss
+
+    return "" if _nan(v) else mmss(float(v))
+
+
+def label_values(df) -> dict[str, list[str]]:
+    """Each label and the values it takes (the History page's filter)."""
+    if df.empty:
+        return {}
+    return {
+        c: sorted({str(v) for v in df[c].dropna() if str(v).strip()}) for c in label_columns(df) if df[c].notna().any()
+    }
+
+
+def result_path(config: AppConfig, analysis_id: int) -> Path:
+    """The result.json of one analysis, inside the app's results folder (or InputError)."""
+    with Store(config.db) as store:
+        row = store.get(analysis_id)
+    if row is None or not row["result_path"]:
+        raise InputError(f"no analysis {analysis_id}")
+    path = Path(row["result_path"]).resolve()
+    if config.results.resolve() not in path.parents or not path.is_file():
+        raise InputError(f"analysis {analysis_id}: its files are not in the app's folder")
+    return path
+
+
+def delete(config: AppConfig, analysis_id: int, jobs) -> Optional[str]:
+    """Remove one analysis: its row, its outputs and the copied recording. Returns its name."""
+    with Store(config.db) as store:
+        row = store.delete(analysis_id)
+    if row is None:
+        raise InputError(f"no analysis {analysis_id}")
+    if row["result_path"]:
+        folder = Path(row["result_path"]).resolve().parent
+        if config.results.resolve() in folder.parents:  # never outside the app's own folder
+            shutil.rmtree(folder, ignore_errors=True)
+    job = jobs.by_analysis(analysis_id)
+    if job is not None:
+        jobs.forget(job.id)
+    return Path(str(row["path"])).name
+
+
+def swap_roles(config: AppConfig, analysis_id: int) -> None:
+    """The clinician and the patient the other way round, everything computed again."""
+    from ..relabel import RoleChange, change_roles, rewrite_outputs
+    from ..result import Result
+
+    path = result_path(config, analysis_id)
+    result = Result.load(path)
+    new = change_roles(result, RoleChange(swap=True))
+    rewrite_outputs(new, path)
+    with Store(config.db) as store:
+        labels = (store.get(analysis_id) or {}).get("labels", {})
+        store.record(new, labels, result_path=str(path))
+
+
+def feedback_html(config: AppConfig, analysis_id: int) -> str:
+    """The feedback sheet of one analysis, with the medians of every analysis in the app."""
+    from ..report import build_feedback
+    from ..report.feedback import cohort_medians
+    from ..result import Result
+
+    path = result_path(config, analysis_id)
+    result = Result.load(path)
+    with Store(config.db) as store:
+        row = store.get(analysis_id)
+    result.labels = dict((row or {}).get("labels") or result.labels)
+    df = frame(config)
+    medians = cohort_medians(df) if len(df) > 1 else None
+    return build_feedback(result, "feedback.html", medians, len(df) if medians else 0)["feedback.html"]
