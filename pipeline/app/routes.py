@@ -401,8 +401,14 @@ def _feedback_zip(config: AppConfig, df) -> bytes:
             except AttuneError:
                 continue
             stem = sheet_stem(result.labels, result.recording.path, taken)
-            name = f"{stem}.pdf" if pdf else f"{stem}.html"
-            z.writestr(name, _pdf_of(html) if pdf else html)
+            content: str | bytes = html
+            name = f"{stem}.html"
+            if pdf:
+                try:
+                    content, name = _pdf_of(html), f"{stem}.pdf"
+                except AttuneError:  # Chromium failed on this one: the printable page instead
+                    pass
+            z.writestr(name, content)
             rows.append({"id": int(aid), **feedback_row(result, name)})
         z.writestr("feedback.csv", spreadsheet_safe(pd.DataFrame(rows)).to_csv(index=False))
     return buf.getvalue()

@@ -63,7 +63,12 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
             "(on Debian/Ubuntu: apt-get install chromium; or set ATTUNE_CHROMIUM)",
             "pdf",
         )
-    with tempfile.TemporaryDirectory(prefix="attune-chromium-") as profile:
+    # Chromium keeps Unix sockets in its profile, whose paths may not exceed 107 bytes: under a
+    # long temporary folder it fails ("zygote ... Broken pipe"), so a short private one is used
+    base = tempfile.gettempdir()
+    if len(base) > 40 and os.path.isdir("/tmp") and os.access("/tmp", os.W_OK):
+        base = "/tmp"
+    with tempfile.TemporaryDirectory(prefix="attune-chromium-", dir=base) as profile:
         # Chromium writes the PDF with the umask's mode: it is printed inside this private
         # (0700) folder and copied out at 0600, so no reader ever sees it open to others
         tmp_pdf = Path(profile) / "report.pdf"
@@ -77,7 +82,8 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
             html.resolve().as_uri(),
         ]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+            env = dict(os.environ, TMPDIR=profile)  # its own sockets and scratch files: short paths, removed after
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
         except subprocess.TimeoutExpired:
             raise OutputError(f"{pdf}: Chromium did not finish printing within {timeout_s:.0f} s") from None
         if proc.returncode != 0 or not tmp_pdf.exists() or tmp_pdf.stat().st_size == 0:
