@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.attune-installed
 OPENAI_STAMP := $(VENV)/.attune-openai
 
-.PHONY: demo test test-fast lint format setup system-deps test-deps benchmark clean
+.PHONY: demo test test-fast lint format setup system-deps test-deps benchmark clean dist
 
 demo: setup
 	$(BIN)/attune analyze samples/consultation.flac -o samples/consultation.attune
@@ -71,6 +71,11 @@ $(OPENAI_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps "openai-whisper==20250625"
 	$(BIN)/python -m pip install -q numba tiktoken more-itertools -c requirements.txt
 	touch $(OPENAI_STAMP)
+
+# A wheel and an sdist in dist/ (pip install / pipx install the wheel: `attune`, `attune serve`)
+dist: setup
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 benchmark: setup
 	$(BIN)/python benchmarks/run_analyze.py

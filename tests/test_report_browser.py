@@ -194,3 +194,30 @@ def test_at_a_glance_and_moments_to_review(page, sample_run, tmp_path):
         assert errors == []
     finally:
         pg.close()
+
+
+def test_the_printed_report_is_a4_with_every_section_open_and_no_empty_listen(sample_run, tmp_path, monkeypatch):
+    """Issue 15 item 6: A4 unless the locale uses Letter, collapsed sections printed open, no
+    empty "Listen" heading on paper, and a full first page."""
+    if find_browser() is None:
+        pytest.skip("Chromium is not installed")
+    pypdf = pytest.importorskip("pypdf")
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    shutil.copy(sample_run["out"] / "result.json", tmp_path / "result.json")
+    for lang, size in (("en_GB.UTF-8", (595, 842)), ("en_US.UTF-8", (612, 792))):
+        monkeypatch.setenv("LANG", lang)
+        monkeypatch.delenv("LC_ALL", raising=False)
+        monkeypatch.delenv("LC_PAPER", raising=False)
+        html = tmp_path / f"report-{lang[:5]}.html"
+        r = CliRunner().invoke(main, ["report", str(tmp_path / "result.json"), "--pdf", "-o", str(html)])
+        assert r.exit_code == 0, r.stderr
+        pages = pypdf.PdfReader(str(html.with_suffix(".pdf"))).pages
+        box = pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == size, lang
+        text = "\n".join(p.extract_text() for p in pages)
+        assert text.count("What it cannot tell") >= 20  # every metric card's collapsed note is printed
+        assert "\nListen\n" not in "\n" + text and "Play from" not in text  # the player is left out on paper
+        assert len(pages[0].extract_text()) > 1500  # the first page is full, not a heading alone

@@ -145,7 +145,10 @@ def render_html(result: Result, audio: Optional[dict] = None, notes: Optional[li
     data = prepare(result, audio)
     data["notes"] += list(notes or [])
     env = _templates()
+    from .pdf import paper_size
+
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    css += f"\n@page {{ size: {paper_size()}; margin: 14mm 12mm; }}\n"
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     data["version"] = data["version"] or ""
     return env.get_template("report.html.j2").render(
