@@ -153,3 +153,47 @@ def feedback_html(config: AppConfig, analysis_id: int) -> str:
     df = frame(config)
     medians = cohort_medians(df) if len(df) > 1 else None
     return build_feedback(result, "feedback.html", medians, len(df) if medians else 0)["feedback.html"]
+
+
+def trend(df) -> list[dict]:
+    """My trend: each headline number (the report's "At a glance") over time, oldest first,
+    with what the literature says to compare it with. ``df``: :func:`search`'s table."""
+    from ..report.feedback import COHORT_METRIC
+    from ..report.glance import at_a_glance
+
+    if df.empty:
+        return []
+    df = df.sort_values(["_day", "id"])
+    latest = {k: (None if _nan(v) else v) for k, v in df.iloc[-1].to_dict().items()}
+    latest.setdefault("clinician_questions", 1)
+    out = []
+    for item in at_a_glance(latest):
+        if item["key"] not in COHORT_METRIC:
+            continue
+        metric, fmt = COHORT_METRIC[item["key"]]
+        if metric not in df.columns:
+            continue
+        points = [
+            {"day": d, "value": float(v), "text": fmt(float(v)), "id": int(i), "recording": r}
+            for d, v, i, r in zip(df["_day"], df[metric], df["id"], df["_recording"])
+            if not _nan(v)
+        ]
+        if not points:
+            continue
+        lo, hi = min(p["value"] for p in points), max(p["value"] for p in points)
+        span = (hi - lo) or max(abs(hi), 1.0)
+        n = len(points)
+        for k, p in enumerate(points):  # positions in a 600 x 120 drawing
+            p["x"] = round(30 + (540 * k / (n - 1) if n > 1 else 270), 1)
+            p["y"] = round(100 - 80 * ((p["value"] - lo) / span if hi > lo else 0.5), 1)
+        out.append(
+            {
+                "title": item["title"],
+                "reference": item["reference"],
+                "points": points,
+                "line": " ".join(f"{p['x']},{p['y']}" for p in points),
+                "low": fmt(lo),
+                "high": fmt(hi),
+            }
+        )
+    return out

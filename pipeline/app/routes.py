@@ -139,7 +139,12 @@ class Handlers:
         )
 
     async def trend(self, request):
-        return self._cohort_page(request, "/trend", group_by="clinician", title="My trend: my consultations over time")
+        q = request.query_params
+        args = {k: q.get(k, "") for k in ("q", "label", "value", "since", "until")}
+        df = library.search(self.config, **args)
+        if df.empty:
+            return self.page("empty.html.j2", "/trend", what="consultations to follow over time")
+        return self.page("trend.html.j2", "/trend", series=library.trend(df), n=len(df), query=request.url.query)
 
     async def cohort(self, request):
         group = request.query_params.get("group_by") or "station"
