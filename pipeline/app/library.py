@@ -184,7 +184,7 @@ def trend(df) -> list[dict]:
         span = (hi - lo) or max(abs(hi), 1.0)
         n = len(points)
         for k, p in enumerate(points):  # positions in a 600 x 120 drawing
-            p["x"] = round(30 + (540 * k / (n - 1) if n > 1 else 270), 1)
+            p["x"] = round(90 + (470 * k / (n - 1) if n > 1 else 235), 1)
             p["y"] = round(100 - 80 * ((p["value"] - lo) / span if hi > lo else 0.5), 1)
         out.append(
             {
@@ -192,8 +192,8 @@ def trend(df) -> list[dict]:
                 "reference": item["reference"],
                 "points": points,
                 "line": " ".join(f"{p['x']},{p['y']}" for p in points),
-                "low": fmt(lo),
-                "high": fmt(hi),
+                "low": fmt(lo).replace(" (m:s)", ""),
+                "high": fmt(hi).replace(" (m:s)", ""),
             }
         )
     return out
