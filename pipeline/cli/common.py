@@ -194,3 +194,24 @@ def emit(text: str, output: Optional[Path], private: bool = True) -> None:
 
     check_output_dir(output.parent)
     write_files(output, {output.name: text}, private)
+
+
+def html_target(out: Path, what: str = "the report") -> Path:
+    """``out`` itself, or one error when it does not name an HTML file."""
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise AttuneError(f"{out}: {what}'s file name must end in .html")
+    return out
+
+
+def print_beside(html: Path, private: bool) -> Path:
+    """Print ``html`` to the PDF beside it (Chromium), owner-only unless ``private`` is False."""
+    import os
+
+    from ..outputs import file_mode
+    from ..report.pdf import print_pdf
+
+    pdf_path = html.with_suffix(".pdf")
+    print_pdf(html, pdf_path)
+    os.chmod(pdf_path, file_mode(private))
+    click.echo(f"pdf: {pdf_path}")
+    return pdf_path

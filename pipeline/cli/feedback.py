@@ -10,7 +10,7 @@ from typing import Optional
 import click
 
 from ..errors import AttuneError, InputError
-from .common import debug_option, one_line, shared_output_option
+from .common import debug_option, html_target, one_line, print_beside, shared_output_option
 
 NAME_LABELS = ("student_id", "student", "candidate", "clinician")
 
@@ -99,28 +99,14 @@ def _one(result_path: Path, frame, output: Optional[Path], pdf: bool, paper, pri
 
     result = Result.load(result_path)
     out = output or result_path.with_name("feedback.html")
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise AttuneError(f"{out}: the sheet's file name must end in .html")
+    html_target(out, "the sheet")
     check_output_dir(out.parent)
     medians = cohort_medians(frame) if frame is not None else None
     files = build_feedback(result, out, medians, len(frame) if frame is not None else 0, paper)
     write_files(out, files, private)
     click.echo(f"feedback: {out}")
     if pdf:
-        _print(out, private)
-
-
-def _print(html: Path, private: bool) -> Path:
-    import os
-
-    from ..outputs import file_mode
-    from ..report.pdf import print_pdf
-
-    pdf_path = html.with_suffix(".pdf")
-    print_pdf(html, pdf_path)
-    os.chmod(pdf_path, file_mode(private))
-    click.echo(f"pdf: {pdf_path}")
-    return pdf_path
+        print_beside(out, private)
 
 
 def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
@@ -167,7 +153,7 @@ def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
     if pdf:
         for name in files:
             if name.endswith(".html"):
-                _print(folder / name, private)
+                print_beside(folder / name, private)
     click.echo(f"feedback: {len(rows)} sheets and feedback.csv in {folder}")
 
 

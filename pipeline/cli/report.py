@@ -8,7 +8,7 @@ from typing import Optional
 import click
 
 from ..errors import AttuneError, InputError
-from .common import debug_option, redact_option, shared_output_option
+from .common import debug_option, html_target, print_beside, redact_option, shared_output_option
 from .db import open_db
 
 
@@ -60,8 +60,7 @@ def report_cmd(
         raise AttuneError("--audio and --no-audio cannot be used together")
     result = Result.load(result_path)
     out = output or result_path.with_name("report.html")
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise AttuneError(f"{out}: the report file name must end in .html")
+    html_target(out, "the report")
     if redact and audio_path is not None:
         raise AttuneError("--audio and --redact cannot be used together (the recording holds every name)")
     if redact and result.redaction is None:
@@ -73,19 +72,7 @@ def report_cmd(
     remove_stale_audio(out, files)
     click.echo(f"report: {out}")
     if pdf:
-        _print(out, shared_output)
-
-
-def _print(out: Path, shared_output: bool) -> None:
-    import os
-
-    from ..outputs import file_mode
-    from ..report.pdf import print_pdf
-
-    pdf_path = out.with_suffix(".pdf")
-    print_pdf(out, pdf_path)
-    os.chmod(pdf_path, file_mode(not shared_output))
-    click.echo(f"pdf: {pdf_path}")
+        print_beside(out, not shared_output)
 
 
 def _redacted_copy(result, result_path: Path, output: Optional[Path], shared_output: bool, pdf: bool) -> None:
@@ -113,7 +100,7 @@ def _redacted_copy(result, result_path: Path, output: Optional[Path], shared_out
     click.echo(f"redacted copy: {folder} (report, result.json, transcripts); {source} is unchanged")
     click.echo(f"report: {output}")
     if pdf:
-        _print(output, shared_output)
+        print_beside(output, not shared_output)
 
 
 @click.command("cohort")
@@ -176,8 +163,7 @@ def cohort_cmd(
 
     filters = parse_filters(where)
     out = output or db_path.with_name("cohort.html")
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise AttuneError(f"{out}: the cohort page's file name must end in .html")
+    html_target(out, "the cohort page")
     with open_db(db_path) as store:
         frame = store.frame(filters)
     if frame.empty and filters:
