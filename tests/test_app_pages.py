@@ -4,6 +4,8 @@ swapping roles and deleting an analysis with everything it made."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("starlette")
@@ -99,3 +101,35 @@ def test_swap_roles_and_delete(client):
     with Store(client.config.db) as store:
         assert len(store.frame()) == 2
     assert client.post(f"/api/analyses/{new_id}/delete", headers=changes(client)).status_code == 404
+
+
+@pytest.mark.models  # CAM++ makes the voice print
+def test_voices_enrol_list_and_remove(client, tmp_path, monkeypatch):
+    from helpers import sample_clip
+
+    import tempfile
+
+    monkeypatch.setenv("ATTUNE_DATA_DIR", str(tmp_path / "data"))
+    clip = sample_clip(tmp_path / "me.wav", 0, 8)
+    scratch = Path(tempfile.gettempdir())
+    before = set(scratch.glob("attune-voice-*"))
+    r = client.post(
+        "/api/voices",
+        files={"file": ("me.wav", clip.read_bytes())},
+        data={"name": "Dr Morgan", "role": "clinician"},
+        headers=changes(client),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Dr Morgan" and r.json()["speech_s"] >= 3
+    page = client.get("/voices").text
+    assert "<td>Dr Morgan</td><td>clinician</td>" in page
+    again = client.post(
+        "/api/voices",
+        files={"file": ("me.wav", clip.read_bytes())},
+        data={"name": "Dr Morgan"},
+        headers=changes(client),
+    )
+    assert again.status_code == 400 and "already enrolled" in again.json()["error"]
+    assert set(scratch.glob("attune-voice-*")) == before  # the uploaded copy is not kept
+    r = client.post("/api/voices/remove", json={"name": "Dr Morgan"}, headers=changes(client))
+    assert r.status_code == 200 and "No voices enrolled" in client.get("/voices").text
