@@ -105,9 +105,9 @@ def test_swap_roles_and_delete(client):
 
 @pytest.mark.models  # CAM++ makes the voice print
 def test_voices_enrol_list_and_remove(client, tmp_path, monkeypatch):
-    from helpers import sample_clip
-
     import tempfile
+
+    from helpers import sample_clip
 
     monkeypatch.setenv("ATTUNE_DATA_DIR", str(tmp_path / "data"))
     clip = sample_clip(tmp_path / "me.wav", 0, 8)
