@@ -11,11 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.cli.feedback import sheet_stem
 from pipeline.metrics import compute
 from pipeline.outputs import write_outputs
 from pipeline.report import build_feedback, build_report
-from pipeline.report.feedback import cohort_medians
+from pipeline.report.feedback import cohort_medians, sheet_stem
 from pipeline.report.pdf import paper_size
 from pipeline.result import Recording, Result, Segment, Speaker, Word
 from pipeline.store import Store

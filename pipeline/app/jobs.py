@@ -24,6 +24,8 @@ from typing import Optional
 from .config import AppConfig
 
 ACTIVE = ("queued", "running", "cancelling")
+INTERRUPTED = "the app was stopped before this finished; nothing was written"
+MARKERS = ("cancel", "progress.json")  # what a running job and the queue exchange, in its upload folder
 STAGES = [  # (step of the analysis, what the page calls it)
     ("decode", "Reading the recording"),
     ("load_models", "Loading the models"),
@@ -82,7 +84,7 @@ class JobQueue:
             return {}
         for j in jobs.values():
             if j.status in ACTIVE:
-                j.status, j.reason = "interrupted", "the app was stopped before this finished; nothing was written"
+                j.status, j.reason = "interrupted", INTERRUPTED
         return jobs
 
     def _save(self) -> None:
@@ -132,7 +134,7 @@ class JobQueue:
             client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
             active = [j for j in self.jobs.values() if j.status in ACTIVE]
             for j in active:
-                j.status, j.reason = "interrupted", "the app was stopped before this finished; nothing was written"
+                j.status, j.reason = "interrupted", INTERRUPTED
         for thing in (client, cluster):
             if thing is not None:
                 try:
@@ -145,17 +147,20 @@ class JobQueue:
             out = Path(j.out_dir)
             if not (out / "result.json").is_file():
                 shutil.rmtree(out, ignore_errors=True)  # only temporary files could be in it
-            for name in ("cancel", "progress.json"):
-                try:
-                    (self.folder(j) / name).unlink()
-                except OSError:
-                    pass
+            self._clear_markers(j)
         if active:
             self._save()
 
     # ---- jobs
     def folder(self, job: Job) -> Path:
         return Path(job.audio).parent
+
+    def _clear_markers(self, job: Job) -> None:
+        for name in MARKERS:
+            try:
+                (self.folder(job) / name).unlink()
+            except OSError:  # not there
+                pass
 
     def add(self, job: Job) -> Job:
         with self._lock:

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..store import Store, label_columns
 from .config import AppConfig
 
-SHOWN_METRICS = ("clinician_talk_share", "opening_statement_s", "clinician_open_question_share", "tasks_found")
+FILTERS = ("q", "label", "value", "since", "until")  # the arguments of search()
 
 
 def frame(config: AppConfig):
@@ -139,20 +139,57 @@ def swap_roles(config: AppConfig, analysis_id: int) -> None:
         store.record(new, labels, result_path=str(path))
 
 
+def _medians(df) -> tuple[dict, int]:
+    """The medians of these analyses and how many there are (none for one alone): what a
+    feedback sheet shows beside each number."""
+    from ..report.feedback import cohort_medians
+
+    return (cohort_medians(df), len(df)) if len(df) > 1 else ({}, 0)
+
+
+def _in_app(config: AppConfig, path) -> bool:
+    return isinstance(path, str) and config.results.resolve() in Path(path).resolve().parents
+
+
 def feedback_html(config: AppConfig, analysis_id: int) -> str:
     """The feedback sheet of one analysis, with the medians of every analysis in the app."""
-    from ..report import build_feedback
-    from ..report.feedback import cohort_medians
-    from ..result import Result
+    from ..report.feedback import cohort_sheets
 
-    path = result_path(config, analysis_id)
-    result = Result.load(path)
-    with Store(config.db) as store:
-        row = store.get(analysis_id)
-    result.labels = dict((row or {}).get("labels") or result.labels)
+    result_path(config, analysis_id)  # it exists, inside the app's folder (or InputError)
     df = frame(config)
-    medians = cohort_medians(df) if len(df) > 1 else None
-    return build_feedback(result, "feedback.html", medians, len(df) if medians else 0)["feedback.html"]
+    medians, n = _medians(df)
+    sheets, _ = cohort_sheets(df[df["id"] == analysis_id], medians, n)
+    return sheets[0].html
+
+
+def feedback_zip(config: AppConfig, df) -> bytes:
+    """Every sheet of ``df``'s analyses (:func:`search`; PDF when Chromium can print it, else
+    the HTML page) and feedback.csv, as one zip."""
+    import io
+    import zipfile
+
+    from ..errors import AttuneError
+    from ..report.feedback import cohort_sheets, feedback_row, marking_csv
+    from ..report.pdf import find_browser, print_html
+
+    medians, n = _medians(frame(config))
+    mine = df[df["result_path"].map(lambda p: _in_app(config, p))] if not df.empty else df
+    sheets, _ = cohort_sheets(mine, medians, n, skip_unreadable=True) if not mine.empty else ([], [])
+    pdf = find_browser() is not None
+    buf, rows = io.BytesIO(), []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for sheet in sheets:
+            content: str | bytes = sheet.html
+            name = f"{sheet.stem}.html"
+            if pdf:
+                try:
+                    content, name = print_html(sheet.html), f"{sheet.stem}.pdf"
+                except AttuneError:  # Chromium failed on this one: the printable page instead
+                    pass
+            z.writestr(name, content)
+            rows.append({"id": sheet.analysis_id, **feedback_row(sheet.result, name)})
+        z.writestr("feedback.csv", marking_csv(rows))
+    return buf.getvalue()
 
 
 def trend(df) -> list[dict]:

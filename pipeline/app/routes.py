@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Optional
 
 from ..errors import AttuneError, InputError
 from . import library, uploads
@@ -112,7 +109,7 @@ class Handlers:
 
         try:
             folder = library.result_path(self.config, analysis_id).parent
-        except (InputError, AttuneError) as exc:
+        except AttuneError as exc:
             return PlainTextResponse(str(exc), 404)
         path = folder / name
         if not path.is_file():
@@ -124,8 +121,7 @@ class Handlers:
         return self.page("home.html.j2", "/", channels=CHANNELS, jobs=self._job_views())
 
     async def history(self, request):
-        q = request.query_params
-        args = {k: q.get(k, "") for k in ("q", "label", "value", "since", "until")}
+        args = _filters(request)
         df = library.search(self.config, **args)
         everything = library.frame(self.config)
         return self.page(
@@ -139,30 +135,24 @@ class Handlers:
         )
 
     async def trend(self, request):
-        q = request.query_params
-        args = {k: q.get(k, "") for k in ("q", "label", "value", "since", "until")}
-        df = library.search(self.config, **args)
+        df = library.search(self.config, **_filters(request))
         if df.empty:
             return self.page("empty.html.j2", "/trend", what="consultations to follow over time")
         return self.page("trend.html.j2", "/trend", series=library.trend(df), n=len(df), query=request.url.query)
 
     async def cohort(self, request):
-        group = request.query_params.get("group_by") or "station"
-        return self._cohort_page(request, "/cohort", group_by=group, title=None)
-
-    def _cohort_page(self, request, path: str, group_by: str, title: Optional[str]):
         from starlette.responses import HTMLResponse
 
         from ..report import build_cohort
 
-        q = request.query_params
-        df = library.search(self.config, **{k: q.get(k, "") for k in ("q", "label", "value", "since", "until")})
+        group_by = request.query_params.get("group_by") or "station"
+        df = library.search(self.config, **_filters(request))
         if df.empty:
-            return self.page("empty.html.j2", path, what="consultations to compare")
+            return self.page("empty.html.j2", "/cohort", what="consultations to compare")
         if group_by not in df.columns:
             group_by = "clinician" if "clinician" in df.columns else "mode"
         df = df.drop(columns=["_day", "_recording"])
-        files = build_cohort(df, self.config.root / "cohort.html", group_by=group_by, title=title, source="this app")
+        files = build_cohort(df, self.config.root / "cohort.html", group_by=group_by, source="this app")
         # the cohort page links each report by its path on disk: point them at the app instead
         html = _relink(files["cohort.html"], df, self.config.root).replace(
             "<body>", '<body>\n<p><a href="/history">&larr; Back to the app (History)</a></p>', 1
@@ -206,9 +196,11 @@ class Handlers:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import PlainTextResponse, Response
 
+        from ..report.pdf import print_html
+
         try:
             html = library.feedback_html(self.config, request.path_params["id"])
-            pdf = await run_in_threadpool(_pdf_of, html)
+            pdf = await run_in_threadpool(print_html, html)
         except AttuneError as exc:
             return PlainTextResponse(str(exc), 404)
         name = f"feedback-{request.path_params['id']}.pdf"
@@ -220,9 +212,8 @@ class Handlers:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import Response
 
-        q = request.query_params
-        df = library.search(self.config, **{k: q.get(k, "") for k in ("q", "label", "value", "since", "until")})
-        data = await run_in_threadpool(_feedback_zip, self.config, df)
+        df = library.search(self.config, **_filters(request))
+        data = await run_in_threadpool(library.feedback_zip, self.config, df)
         return Response(
             data,
             media_type="application/zip",
@@ -265,15 +256,10 @@ class Handlers:
         from ..store import check_labels
 
         check_labels(labels)
-        folder = self.config.uploads / job_id
-        try:
-            audio = uploads.store(upload.file, upload.filename or "", folder, self.config.max_upload_bytes)
-        except BaseException:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        name = " ".join(re.split(r"[\\/]", str(upload.filename or audio.name))[-1].split())[:200] or audio.name
+        audio = uploads.store(
+            upload.file, upload.filename or "", self.config.uploads / job_id, self.config.max_upload_bytes
+        )
+        name = uploads.display_name(str(upload.filename or "")) or audio.name
         job = Job(
             job_id, name, str(audio), str(self.config.results / job_id), labels, options, form.get("redact") == "on"
         )
@@ -343,6 +329,11 @@ class Handlers:
         return JSONResponse({"ok": True})
 
 
+def _filters(request) -> dict[str, str]:
+    """History's filter (search text, one label's value, a date range) from the address."""
+    return {k: request.query_params.get(k, "") for k in library.FILTERS}
+
+
 def _job_options(form) -> dict:
     """The analysis options a form asks for (channels, speakers), checked."""
     options: dict = {}
@@ -361,8 +352,6 @@ def _job_options(form) -> dict:
 
 def _relink(html: str, df, root: Path) -> str:
     """The cohort page's links to reports, rewritten to the app's own addresses."""
-    import re
-
     from ..report.cohort import report_link
 
     for r in df.itertuples():
@@ -370,53 +359,6 @@ def _relink(html: str, df, root: Path) -> str:
         if link:
             html = html.replace(f'href="{link}"', f'href="/r/{int(r.id)}/report.html"')
     return re.sub(r'href="(?!/r/|#)[^"]*report\.html"', 'href="#"', html)
-
-
-def _pdf_of(html: str) -> bytes:
-    import tempfile
-
-    from ..report.pdf import print_pdf
-
-    with tempfile.TemporaryDirectory(prefix="attune-feedback-") as d:
-        src, out = Path(d) / "feedback.html", Path(d) / "feedback.pdf"
-        src.write_text(html, encoding="utf-8")
-        print_pdf(src, out)
-        return out.read_bytes()
-
-
-def _feedback_zip(config: AppConfig, df) -> bytes:
-    """Every sheet of the filtered analyses (PDF when Chromium is there, else HTML) and
-    feedback.csv, as one zip."""
-    import pandas as pd
-
-    from ..cli.feedback import sheet_stem
-    from ..report.feedback import feedback_row
-    from ..report.pdf import find_browser
-    from ..result import Result
-    from ..store import spreadsheet_safe
-
-    pdf = find_browser() is not None
-    buf, rows = io.BytesIO(), []
-    taken: set[str] = set()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for aid in df["id"] if not df.empty else []:
-            try:
-                html = library.feedback_html(config, int(aid))
-                result = Result.load(library.result_path(config, int(aid)))
-            except AttuneError:
-                continue
-            stem = sheet_stem(result.labels, result.recording.path, taken)
-            content: str | bytes = html
-            name = f"{stem}.html"
-            if pdf:
-                try:
-                    content, name = _pdf_of(html), f"{stem}.pdf"
-                except AttuneError:  # Chromium failed on this one: the printable page instead
-                    pass
-            z.writestr(name, content)
-            rows.append({"id": int(aid), **feedback_row(result, name)})
-        z.writestr("feedback.csv", spreadsheet_safe(pd.DataFrame(rows)).to_csv(index=False))
-    return buf.getvalue()
 
 
 def _enrol(config: AppConfig, upload, name: str, role: str):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 from ..batch import AUDIO_EXTENSIONS
@@ -14,11 +15,21 @@ from ..errors import InputError
 CHUNK = 1 << 20
 
 
+def last_part(name: str) -> str:
+    """What follows the last ``/`` or ``\\`` of an uploaded file's name."""
+    return re.split(r"[\\\\/]", name or "")[-1]
+
+
+def display_name(name: str) -> str:
+    """An uploaded file's name as the user knows it: shown, never used as a path."""
+    return " ".join(last_part(name).split())[:200]
+
+
 def safe_filename(name: str) -> str:
     """A file name to store an upload under: the last part of ``name`` only, letters, digits,
     ``-``, ``_`` and ``.``, no leading dot, at most 80 characters, its audio extension kept
     (lower case). Raises :class:`InputError` when the extension is not a recording's."""
-    base = re.split(r"[\\\\/]", name or "")[-1]
+    base = last_part(name)
     stem, dot, ext = base.rpartition(".")
     ext = ("." + ext.lower()) if dot else ""
     if ext not in AUDIO_EXTENSIONS:
@@ -33,10 +44,12 @@ def safe_filename(name: str) -> str:
 
 def store(upload_file, name: str, folder: Path, max_bytes: int) -> Path:
     """Copy the uploaded file (a file object) into ``folder`` under a safe name, at 0600;
-    check its size and that it holds audio. On any failure nothing is left in ``folder``."""
+    check its size and that it holds audio. On any failure nothing is left: not the file, nor
+    ``folder`` when this call created it."""
     from ..audio import probe_audio
 
     final = folder / safe_filename(name)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = folder / f".incoming-{secrets.token_hex(8)}{final.suffix}"
     size = 0
@@ -66,6 +79,8 @@ def store(upload_file, name: str, folder: Path, max_bytes: int) -> Path:
             tmp.unlink()
         except OSError:
             pass
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
     return final
 

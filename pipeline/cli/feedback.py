@@ -3,7 +3,6 @@ cohort in one go (a folder of sheets and one CSV for the marking spreadsheet).""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Optional
 
@@ -11,22 +10,6 @@ import click
 
 from ..errors import AttuneError, InputError
 from .common import debug_option, html_target, one_line, print_beside, shared_output_option
-
-NAME_LABELS = ("student_id", "student", "candidate", "clinician")
-
-
-def sheet_stem(labels: dict, recording: str, taken: set) -> str:
-    """A file name for a student's sheet: their label (and station), else the recording's
-    name; only letters, digits, ``-``, ``_`` and ``.``; never a path; unique in ``taken``."""
-    who = next((labels[k] for k in NAME_LABELS if labels.get(k)), None)
-    parts = [who, labels.get("station") and f"station-{labels['station']}"] if who else [Path(recording).stem]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(p for p in parts if p)).strip("._") or "consultation"
-    stem = "feedback-" + stem[:80]
-    name, n = stem, 2
-    while name in taken:
-        name, n = f"{stem}-{n}", n + 1
-    taken.add(name)
-    return name
 
 
 @click.command("feedback")
@@ -112,38 +95,19 @@ def _one(result_path: Path, frame, output: Optional[Path], pdf: bool, paper, pri
 def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
     """One sheet per analysis in ``frame`` (the cohort's medians beside each number), printed to
     PDF, and feedback.csv: one row per sheet, labels and numbers, for the marking spreadsheet."""
-    import pandas as pd
-
     from ..outputs import check_output_dir, write_set
-    from ..report import build_feedback
-    from ..report.feedback import cohort_medians, feedback_row
+    from ..report.feedback import cohort_sheets, feedback_row, marking_csv
     from ..report.pdf import find_browser
-    from ..result import Result
-    from ..store import label_columns, spreadsheet_safe
 
     if pdf and find_browser() is None:
         raise AttuneError("{pdf} needs Chromium, which is not installed (or use --no-pdf for HTML sheets)", "pdf")
     check_output_dir(folder)
-    medians = cohort_medians(frame)
-    files: dict[str, str | bytes] = {}
-    rows: list[dict] = []
-    taken: set[str] = set()
-    skipped: list[str] = []
-    labels = label_columns(frame)
-    for r in frame.to_dict(orient="records"):
-        path = Path(r["result_path"]) if isinstance(r["result_path"], str) else None
-        if path is None or not path.is_file():
-            skipped.append(f"analysis {r['id']} ({Path(str(r['path'])).name}): its result.json is gone")
-            continue
-        result = Result.load(path)
-        # the database's labels are the current ones (a redacted result.json has none)
-        result.labels = {k: r[k] for k in labels if isinstance(r[k], str) and r[k].strip()}
-        stem = sheet_stem(result.labels, result.recording.path, taken)
-        files.update(build_feedback(result, folder / f"{stem}.html", medians, len(frame), paper))
-        rows.append({"id": r["id"], **feedback_row(result, f"{stem}.pdf" if pdf else f"{stem}.html")})
-    if not rows:
+    sheets, skipped = cohort_sheets(frame, paper=paper)
+    if not sheets:
         raise InputError("none of the selected analyses has its result.json any more: " + "; ".join(skipped[:3]))
-    files["feedback.csv"] = spreadsheet_safe(pd.DataFrame(rows)).to_csv(index=False)
+    files: dict[str, str | bytes] = {f"{s.stem}.html": s.html for s in sheets}
+    rows = [{"id": s.analysis_id, **feedback_row(s.result, s.stem + (".pdf" if pdf else ".html"))} for s in sheets]
+    files["feedback.csv"] = marking_csv(rows)
     try:
         write_set(folder, files, private)
     except OSError as exc:
@@ -151,9 +115,8 @@ def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
     for w in skipped:
         click.echo(f"attune: warning: {one_line(w)}", err=True)
     if pdf:
-        for name in files:
-            if name.endswith(".html"):
-                print_beside(folder / name, private)
+        for s in sheets:
+            print_beside(folder / f"{s.stem}.html", private)
     click.echo(f"feedback: {len(rows)} sheets and feedback.csv in {folder}")
 
 

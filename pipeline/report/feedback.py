@@ -7,6 +7,8 @@ happened without grading it. Plain data here; ``templates/feedback.html.j2`` dra
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -16,6 +18,7 @@ from .data import label_facts
 from .glance import at_a_glance, moments
 
 MOMENTS = 3
+NAME_LABELS = ("student_id", "student", "candidate", "clinician")  # what a cohort's sheet is named after
 # the "At a glance" item each cohort median belongs to, and how to write it
 COHORT_METRIC = {
     "talk_share": ("clinician_talk_share", lambda v: f"{v * 100:.0f} %"),
@@ -83,3 +86,77 @@ def feedback_row(result: Result, sheet: str) -> dict:
     row["moments_to_listen"] = "; ".join(f"{x['clock']} {x['title']}" for x in prepare_feedback(result)["moments"])
     row["sheet"] = sheet
     return row
+
+
+def sheet_stem(labels: dict, recording: str, taken: set) -> str:
+    """A file name for a student's sheet: their label (and station), else the recording's
+    name; only letters, digits, ``-``, ``_`` and ``.``; never a path; unique in ``taken``."""
+    who = next((labels[k] for k in NAME_LABELS if labels.get(k)), None)
+    parts = [who, labels.get("station") and f"station-{labels['station']}"] if who else [Path(recording).stem]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(p for p in parts if p)).strip("._") or "consultation"
+    stem = "feedback-" + stem[:80]
+    name, n = stem, 2
+    while name in taken:
+        name, n = f"{stem}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+@dataclass
+class Sheet:
+    analysis_id: int
+    stem: str  # the file name without its extension (:func:`sheet_stem`)
+    result: Result  # with the database's labels
+    html: str
+
+
+def cohort_sheets(
+    frame,
+    medians: Optional[Mapping[str, float]] = None,
+    cohort_n: Optional[int] = None,
+    paper: Optional[str] = None,
+    skip_unreadable: bool = False,
+) -> tuple[list[Sheet], list[str]]:
+    """One sheet per analysis of a results-database table, and a line for each one left out
+    (its result.json is gone, or unreadable with ``skip_unreadable``; otherwise that raises).
+    Each sheet carries the database's labels (the current ones: a redacted result.json has
+    none) and the medians (default: those of ``frame``)."""
+    from ..errors import AttuneError
+    from ..store import label_columns
+    from . import build_feedback
+
+    medians = cohort_medians(frame) if medians is None else medians
+    cohort_n = len(frame) if cohort_n is None else cohort_n
+    labels = label_columns(frame)
+    taken: set[str] = set()
+    sheets: list[Sheet] = []
+    skipped: list[str] = []
+    for r in frame.to_dict(orient="records"):
+        path = Path(r["result_path"]) if isinstance(r["result_path"], str) else None
+        what = f"analysis {r['id']} ({Path(str(r['path'])).name})"
+        if path is None or not path.is_file():
+            skipped.append(f"{what}: its result.json is gone")
+            continue
+        try:
+            result = Result.load(path)
+        except AttuneError as exc:
+            if not skip_unreadable:
+                raise
+            skipped.append(f"{what}: {exc}")
+            continue
+        current = {k: r[k] for k in labels if isinstance(r[k], str) and r[k].strip()}
+        order = [k for k in result.labels if k in current] + [k for k in current if k not in result.labels]
+        result.labels = {k: current[k] for k in order}  # in the order they were given, where known
+        stem = sheet_stem(result.labels, result.recording.path, taken)
+        html = build_feedback(result, f"{stem}.html", dict(medians), cohort_n, paper)[f"{stem}.html"]
+        sheets.append(Sheet(int(r["id"]), stem, result, html))
+    return sheets, skipped
+
+
+def marking_csv(rows: list[dict]) -> str:
+    """The marking spreadsheet: one :func:`feedback_row` per sheet (with its analysis id)."""
+    import pandas as pd
+
+    from ..store import spreadsheet_safe
+
+    return spreadsheet_safe(pd.DataFrame(rows)).to_csv(index=False)

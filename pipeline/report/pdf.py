@@ -94,3 +94,12 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120) -> Path:
         except OSError as exc:
             raise OutputError(f"{pdf}: cannot be written ({exc.strerror or exc})") from None
     return pdf
+
+
+def print_html(html: str, timeout_s: float = 120) -> bytes:
+    """A page given as text, printed to PDF (:func:`print_pdf`): its bytes."""
+    with tempfile.TemporaryDirectory(prefix="attune-print-") as d:
+        src, out = Path(d) / "page.html", Path(d) / "page.pdf"
+        src.write_text(html, encoding="utf-8")
+        print_pdf(src, out, timeout_s)
+        return out.read_bytes()
