@@ -273,16 +273,16 @@ class Store:
             self.conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", rows)
         return aid
 
-    def find(self, sha256: str, parameters: dict) -> Optional[dict]:
-        """The stored analysis of this recording with these options: ``{id, labels, result_path,
-        path}``, or None."""
-        row = self.conn.execute(
-            "SELECT id, labels, result_path, path FROM analyses WHERE sha256 = ? AND options_hash = ?",
-            (sha256, options_hash(parameters)),
-        ).fetchone()
+    def _summary(self, where: str, args: tuple) -> Optional[dict]:
+        row = self.conn.execute(f"SELECT id, labels, result_path, path FROM analyses WHERE {where}", args).fetchone()
         if row is None:
             return None
         return {"id": row[0], "labels": json.loads(row[1] or "{}"), "result_path": row[2], "path": row[3]}
+
+    def find(self, sha256: str, parameters: dict) -> Optional[dict]:
+        """The stored analysis of this recording with these options: ``{id, labels, result_path,
+        path}``, or None."""
+        return self._summary("sha256 = ? AND options_hash = ?", (sha256, options_hash(parameters)))
 
     def of_recording(self, sha256: str) -> list[int]:
         """The ids of every stored analysis of this recording (any options)."""
@@ -291,12 +291,7 @@ class Store:
 
     def get(self, analysis_id: int) -> Optional[dict]:
         """``{id, labels, result_path, path}`` of one analysis, or None."""
-        row = self.conn.execute(
-            "SELECT id, labels, result_path, path FROM analyses WHERE id = ?", (analysis_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        return {"id": row[0], "labels": json.loads(row[1] or "{}"), "result_path": row[2], "path": row[3]}
+        return self._summary("id = ?", (analysis_id,))
 
     def relabel(self, analysis_id: int, labels: dict[str, str]) -> None:
         """Replace one analysis's labels (its metrics stay as they are)."""
@@ -392,7 +387,7 @@ def for_people(df, decimals: int = 4):
     ]
     technical = [c for c in TECHNICAL_COLUMNS if c in out.columns]
     first = [c for c in ("id", "recording") if c in out.columns]
-    labels = [c for c in out.columns if c not in {*first, *metrics, *technical, "analysed", "duration_s"}]
+    labels = label_columns(out)
     order = first + labels + [c for c in ("analysed", "duration_s") if c in out.columns] + metrics + technical
     return rounded(out[order], decimals)
 
