@@ -30,20 +30,17 @@ def _had_player(report: Path) -> bool:
 
 
 def rewrite_outputs(result: Result, result_path: Path) -> list[str]:
-    """Write ``result`` back to ``result_path`` and re-render the report beside it (with its
-    player again if it had one and the recording is still there). Returns notes for the user
+    """Write ``result`` back to ``result_path`` and render again what is beside it: the
+    transcripts, the RTTM and the report (with its player again if it had one and the
+    recording is still there). Returns notes for the user
     (a report left as it was, and why)."""
-    from .outputs import render_srt, render_txt, render_vtt, write_set
+    from .outputs import RENDERERS, write_set
     from .report import build_report
 
     folder = result_path.parent
     files: dict[str, str | bytes] = {result_path.name: result.to_json()}
-    for name, render in (
-        ("transcript.txt", render_txt),
-        ("transcript.vtt", render_vtt),
-        ("transcript.srt", render_srt),
-    ):
-        if (folder / name).is_file():
+    for name, render in RENDERERS.items():  # the transcripts and the RTTM that are there
+        if name != "result.json" and (folder / name).is_file():
             files[name] = render(result)
     notes: list[str] = []
     report = folder / "report.html"

@@ -116,3 +116,14 @@ def test_the_report_says_how_to_correct_the_roles(result):
     assert "The roles may be wrong." in html  # three speakers were found
     two = change_roles(result, RoleChange(merges=((C, B),)))
     assert "The roles may be wrong." not in render_html(two)
+
+
+def test_a_merge_rewrites_the_rttm_too(result, tmp_path):
+    """The RTTM beside result.json follows the merged speakers (it kept SPEAKER_02 before)."""
+    out = tmp_path / "v.attune"
+    write_outputs(result, out, extra=build_report(result, out / "report.html", include_audio=False))
+    assert C in (out / "diarization.rttm").read_text()
+    r = CliRunner().invoke(main, ["relabel", str(out / "result.json"), "--merge", f"{C}={B}"])
+    assert r.exit_code == 0, r.stderr
+    rttm = (out / "diarization.rttm").read_text()
+    assert C not in rttm and rttm.count(f" {B} ") == 1  # one joined region, 3.5-26.0 s
