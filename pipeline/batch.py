@@ -120,7 +120,7 @@ def run_job(
 
     hooks = None
     if progress_dir is not None:
-        hooks = Hooks([ProgressFile(os.path.join(progress_dir, "progress.json"), os.path.join(progress_dir, "cancel"))])
+        hooks = Hooks([ProgressFile.for_folder(progress_dir)])
     t0 = time.perf_counter()
     relax_malloc_trim()
     try:

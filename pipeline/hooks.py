@@ -208,6 +208,15 @@ class ProgressFile(Hook):
     ``cancel_path`` appears, the next step start or progress report raises
     :class:`~pipeline.errors.Cancelled`, which ends the analysis before anything is written."""
 
+    FILE, CANCEL = "progress.json", "cancel"  # their names in a job's folder (for_folder)
+
+    @classmethod
+    def for_folder(cls, folder: str) -> "ProgressFile":
+        """The progress file and cancel flag of a job whose folder is ``folder``."""
+        import os
+
+        return cls(os.path.join(folder, cls.FILE), os.path.join(folder, cls.CANCEL))
+
     def __init__(self, path: str, cancel_path: Optional[str] = None, every_s: float = 0.5):
         self.path, self.cancel_path, self.every_s = path, cancel_path, every_s
         self.steps: dict[str, dict] = {}

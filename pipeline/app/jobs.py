@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..hooks import ProgressFile
 from .config import AppConfig
 
 ACTIVE = ("queued", "running", "cancelling")
 INTERRUPTED = "the app was stopped before this finished; nothing was written"
-MARKERS = ("cancel", "progress.json")  # what a running job and the queue exchange, in its upload folder
 STAGES = [  # (step of the analysis, what the page calls it)
     ("decode", "Reading the recording"),
     ("load_models", "Loading the models"),
@@ -156,7 +156,7 @@ class JobQueue:
         return Path(job.audio).parent
 
     def _clear_markers(self, job: Job) -> None:
-        for name in MARKERS:
+        for name in (ProgressFile.CANCEL, ProgressFile.FILE):  # what a job and the queue exchange
             try:
                 (self.folder(job) / name).unlink()
             except OSError:  # not there
@@ -233,7 +233,7 @@ class JobQueue:
             job = self.jobs[job_id]
             if job.status not in ACTIVE:
                 return job
-            (self.folder(job) / "cancel").touch()
+            (self.folder(job) / ProgressFile.CANCEL).touch()
             future = self._futures.get(job_id)
             if future is not None and job.status == "queued" and not self.progress(job)["steps"]:
                 future.cancel()  # type: ignore[attr-defined]  # not started yet: never runs
@@ -246,11 +246,7 @@ class JobQueue:
             job = self.jobs[job_id]
             if job.status not in ("interrupted", "failed", "cancelled") or not Path(job.audio).is_file():
                 return job
-            for name in ("cancel", "progress.json"):
-                try:
-                    (self.folder(job) / name).unlink()
-                except FileNotFoundError:
-                    pass
+            self._clear_markers(job)
             job.status, job.reason, job.finished = "queued", "", None
         self._save()
         if self.config.start_jobs:
@@ -264,7 +260,7 @@ class JobQueue:
         if job is None:
             return None
         if job.status in ACTIVE:
-            (self.folder(job) / "cancel").touch()
+            (self.folder(job) / ProgressFile.CANCEL).touch()
         shutil.rmtree(self.folder(job), ignore_errors=True)
         if job.status not in ACTIVE:
             shutil.rmtree(job.out_dir, ignore_errors=True)
@@ -279,7 +275,7 @@ class JobQueue:
     def progress(self, job: Job) -> dict:
         """The job's steps for the page: each stage waiting/running/done (with a percentage
         for the long ones), the share done overall and the time left (None: not known yet)."""
-        path = self.folder(job) / "progress.json"
+        path = self.folder(job) / ProgressFile.FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
