@@ -13,6 +13,8 @@ Steps may run in several threads at once (speech-to-text beside diarization).
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import threading
 import time
@@ -169,27 +171,27 @@ class ProgressBars(Hook):
         bar.n = round(min(done, bar.total), 1)  # type: ignore[attr-defined]
         bar.refresh()  # type: ignore[attr-defined]
 
-    def failed(self, step: str, error: BaseException) -> None:
-        """A failed step's bar is removed, not filled to 100 %."""
+    def _release(self, step: str):
+        """Take ``step``'s bar off the screen's list and clear its status line, if it has one;
+        returns the bar (or None)."""
         with self._lock:
             bar = self._bars.pop(step, None)
             status = self._status == step
             if status:
                 self._status = None
+        if status:
+            self._write("\r\x1b[K")
+        return bar
+
+    def failed(self, step: str, error: BaseException) -> None:
+        """A failed step's bar is removed, not filled to 100 %."""
+        bar = self._release(step)
         if bar is not None:
             bar.leave = False  # type: ignore[attr-defined]
             bar.close()  # type: ignore[attr-defined]
-        if status:
-            self._write("\r\x1b[K")
 
     def finished(self, step: str, seconds: float) -> None:
-        with self._lock:
-            bar = self._bars.pop(step, None)
-            status = self._status == step
-            if status:
-                self._status = None
-        if status:
-            self._write("\r\x1b[K")
+        bar = self._release(step)
         if bar is None:
             return
         if bar.n < bar.total:  # type: ignore[attr-defined]
@@ -213,8 +215,6 @@ class ProgressFile(Hook):
     @classmethod
     def for_folder(cls, folder: str) -> "ProgressFile":
         """The progress file and cancel flag of a job whose folder is ``folder``."""
-        import os
-
         return cls(os.path.join(folder, cls.FILE), os.path.join(folder, cls.CANCEL))
 
     def __init__(self, path: str, cancel_path: Optional[str] = None, every_s: float = 0.5):
@@ -225,17 +225,12 @@ class ProgressFile(Hook):
         self._lock = threading.Lock()
 
     def _check_cancel(self) -> None:
-        import os
-
         if self.cancel_path and os.path.exists(self.cancel_path):
             from .errors import Cancelled
 
             raise Cancelled("cancelled before it finished; nothing was written")
 
     def _write(self, force: bool = False) -> None:
-        import json
-        import os
-
         now = time.time()
         with self._lock:
             if not force and now - self._last < self.every_s:
