@@ -29,7 +29,11 @@ def frame(config: AppConfig):
 def search(config: AppConfig, q: str = "", label: str = "", value: str = "", since: str = "", until: str = ""):
     """The analyses matching a free-text search (recording name or any label), one label's
     value, and a date range (the ``date`` label, else the day analysed), newest first."""
-    df = frame(config)
+    return matching(frame(config), q, label, value, since, until)
+
+
+def matching(df, q: str = "", label: str = "", value: str = "", since: str = "", until: str = ""):
+    """:func:`search` on a table already read (:func:`frame`)."""
     if df.empty:
         return df
     labels = label_columns(df)

@@ -122,8 +122,8 @@ class Handlers:
 
     async def history(self, request):
         args = _filters(request)
-        df = library.search(self.config, **args)
         everything = library.frame(self.config)
+        df = library.matching(everything, **args)
         return self.page(
             "history.html.j2",
             "/history",
