@@ -125,3 +125,14 @@ def test_a_cohort_in_one_go(tmp_path):
     ):
         r = CliRunner().invoke(main, args)
         assert r.exit_code != 0 and message in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_a_database_of_one_analysis_shows_no_cohort_median(tmp_path):
+    """Its median would only repeat its own numbers ("Cohort median (1)" beside each one)."""
+    db = _cohort(tmp_path, n=1)
+    r = CliRunner().invoke(main, ["feedback", str(tmp_path / "rec0.attune" / "result.json"), "--db", str(db)])
+    assert r.exit_code == 0, r.stderr
+    assert "Cohort median" not in (tmp_path / "rec0.attune" / "feedback.html").read_text()
+    r = CliRunner().invoke(main, ["feedback", "--db", str(db), "-o", str(tmp_path / "s"), "--no-pdf"])
+    assert r.stdout.strip() == f"feedback: 1 sheet and feedback.csv in {tmp_path / 's'}"
+    assert "Cohort median" not in (tmp_path / "s" / "feedback-S-00_station-3.html").read_text()

@@ -143,26 +143,17 @@ def swap_roles(config: AppConfig, analysis_id: int) -> None:
         store.record(new, labels, result_path=str(path))
 
 
-def _medians(df) -> tuple[dict, int]:
-    """The medians of these analyses and how many there are (none for one alone): what a
-    feedback sheet shows beside each number."""
-    from ..report.feedback import cohort_medians
-
-    return (cohort_medians(df), len(df)) if len(df) > 1 else ({}, 0)
-
-
 def _in_app(config: AppConfig, path) -> bool:
     return isinstance(path, str) and config.results.resolve() in Path(path).resolve().parents
 
 
 def feedback_html(config: AppConfig, analysis_id: int) -> str:
     """The feedback sheet of one analysis, with the medians of every analysis in the app."""
-    from ..report.feedback import cohort_sheets
+    from ..report.feedback import cohort_context, cohort_sheets
 
     result_path(config, analysis_id)  # it exists, inside the app's folder (or InputError)
     df = frame(config)
-    medians, n = _medians(df)
-    sheets, _ = cohort_sheets(df[df["id"] == analysis_id], medians, n)
+    sheets, _ = cohort_sheets(df[df["id"] == analysis_id], cohort_context(df))
     return sheets[0].html
 
 
@@ -173,12 +164,12 @@ def feedback_zip(config: AppConfig, df) -> bytes:
     import zipfile
 
     from ..errors import AttuneError
-    from ..report.feedback import cohort_sheets, feedback_row, marking_csv
+    from ..report.feedback import cohort_context, cohort_sheets, feedback_row, marking_csv
     from ..report.pdf import find_browser, print_html
 
-    medians, n = _medians(frame(config))
+    context = cohort_context(frame(config))  # the whole app's, as on each sheet shown alone
     mine = df[df["result_path"].map(lambda p: _in_app(config, p))] if not df.empty else df
-    sheets, _ = cohort_sheets(mine, medians, n, skip_unreadable=True) if not mine.empty else ([], [])
+    sheets, _ = cohort_sheets(mine, context, skip_unreadable=True) if not mine.empty else ([], [])
     pdf = find_browser() is not None
     buf, rows = io.BytesIO(), []
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

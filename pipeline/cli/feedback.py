@@ -77,15 +77,15 @@ def feedback_cmd(
 def _one(result_path: Path, frame, output: Optional[Path], pdf: bool, paper, private: bool) -> None:
     from ..outputs import check_output_dir, write_files
     from ..report import build_feedback
-    from ..report.feedback import cohort_medians
+    from ..report.feedback import cohort_context
     from ..result import Result
 
     result = Result.load(result_path)
     out = output or result_path.with_name("feedback.html")
     html_target(out, "the sheet")
     check_output_dir(out.parent)
-    medians = cohort_medians(frame) if frame is not None else None
-    files = build_feedback(result, out, medians, len(frame) if frame is not None else 0, paper)
+    medians, n = cohort_context(frame)  # with --db: the cohort's medians beside each number
+    files = build_feedback(result, out, medians, n, paper)
     write_files(out, files, private)
     click.echo(f"feedback: {out}")
     if pdf:
@@ -117,7 +117,7 @@ def _cohort(frame, folder: Path, pdf: bool, paper, private: bool) -> None:
     if pdf:
         for s in sheets:
             print_beside(folder / f"{s.stem}.html", private)
-    click.echo(f"feedback: {len(rows)} sheets and feedback.csv in {folder}")
+    click.echo(f"feedback: {len(rows)} sheet{'s' if len(rows) != 1 else ''} and feedback.csv in {folder}")
 
 
 COMMANDS = [feedback_cmd]

@@ -49,6 +49,12 @@ def cohort_medians(frame) -> dict[str, float]:
     return out
 
 
+def cohort_context(frame) -> tuple[dict[str, float], int]:
+    """The medians a sheet shows beside each number, and over how many analyses: none for a
+    single one (its median would only repeat its own number)."""
+    return (cohort_medians(frame), len(frame)) if frame is not None and len(frame) > 1 else ({}, 0)
+
+
 def prepare_feedback(result: Result, medians: Optional[Mapping[str, float]] = None, cohort_n: int = 0) -> dict:
     """Everything the feedback template draws."""
     m = result.metrics or {}
@@ -112,21 +118,20 @@ class Sheet:
 
 def cohort_sheets(
     frame,
-    medians: Optional[Mapping[str, float]] = None,
-    cohort_n: Optional[int] = None,
+    context: Optional[tuple[dict[str, float], int]] = None,
     paper: Optional[str] = None,
     skip_unreadable: bool = False,
 ) -> tuple[list[Sheet], list[str]]:
     """One sheet per analysis of a results-database table, and a line for each one left out
     (its result.json is gone, or unreadable with ``skip_unreadable``; otherwise that raises).
     Each sheet carries the database's labels (the current ones: a redacted result.json has
-    none) and the medians (default: those of ``frame``)."""
+    none) and the medians with their count (``context``; default: ``frame``'s,
+    :func:`cohort_context`)."""
     from ..errors import AttuneError
     from ..store import label_columns
     from . import build_feedback
 
-    medians = cohort_medians(frame) if medians is None else medians
-    cohort_n = len(frame) if cohort_n is None else cohort_n
+    medians, cohort_n = cohort_context(frame) if context is None else context
     labels = label_columns(frame)
     taken: set[str] = set()
     sheets: list[Sheet] = []
@@ -148,7 +153,7 @@ def cohort_sheets(
         order = [k for k in result.labels if k in current] + [k for k in current if k not in result.labels]
         result.labels = {k: current[k] for k in order}  # in the order they were given, where known
         stem = sheet_stem(result.labels, result.recording.path, taken)
-        html = build_feedback(result, f"{stem}.html", dict(medians), cohort_n, paper)[f"{stem}.html"]
+        html = build_feedback(result, f"{stem}.html", medians, cohort_n, paper)[f"{stem}.html"]
         sheets.append(Sheet(int(r["id"]), stem, result, html))
     return sheets, skipped
 
